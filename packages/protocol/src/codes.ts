@@ -1,0 +1,94 @@
+/**
+ * Close codes and error codes, grouped by lifecycle. Each one is defined here, once, with what it means and
+ * what the client does about it. The SDK and the devserver both import these; docs link here.
+ */
+
+/** WebSocket close codes the protocol uses. 1xxx are RFC 6455; 4xxx are Lifeline's own. */
+export const CloseCode = {
+  /** Normal close: the client called `close()` or the server shut the session down on purpose. Do not retry. */
+  NORMAL: 1000,
+  /** The server hit an unexpected error. Retry with backoff. */
+  INTERNAL_ERROR: 1011,
+  /** A frame exceeded the server's size limit (default 1 MiB). Retry; the offending frame is not resent. */
+  TOO_BIG: 1009,
+  /** Service restart: the node is draining (deploy) or shutting down. Reconnect at once, without backoff. */
+  SERVICE_RESTART: 1012,
+  /** The frame was not valid JSON, not a known frame, or broke its schema. The `error` frame before it says which. */
+  BAD_FRAME: 4400,
+  /** The app's `authorize(hello)` hook refused the connection. The close reason carries the app's message. */
+  UNAUTHORIZED: 4401,
+  /** The resume token was forged, malformed or signed by another cluster. The client must start a new session. */
+  INVALID_TOKEN: 4403,
+  /** No frame arrived within the heartbeat timeout. Reconnect with backoff. */
+  HEARTBEAT_TIMEOUT: 4408,
+  /** The session was resumed on another connection (a newer generation); this socket is stale. Do not retry on it. */
+  SESSION_MOVED: 4409,
+  /** The protocol version in `hello.v` is not supported by this server. */
+  UNSUPPORTED_VERSION: 4426,
+  /** A client `seq` skipped ahead of the next expected one: the client's outbox and the server disagree. */
+  SEQ_GAP: 4422,
+  /** The connection sent frames faster than the per-connection rate limit allows. Reconnect with backoff. */
+  RATE_LIMITED: 4429,
+  /** The server's store is unreachable; the node gave up on this connection. Reconnect with backoff. */
+  STORE_UNAVAILABLE: 4503,
+} as const
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode]
+
+/**
+ * Stable error codes. Server-sent ones arrive in `error` frames; client-side ones (SDK) reject promises or
+ * arrive as `error` events. A code never changes meaning; new ones are only added.
+ */
+export const ErrorCode = {
+  // --- sent by the server in an `error` frame ---
+  /** The frame was not valid JSON. */
+  BAD_JSON: 'BAD_JSON',
+  /** The frame was JSON but not a known frame type (`t`). */
+  UNKNOWN_FRAME: 'UNKNOWN_FRAME',
+  /** A known frame with a field of the wrong type or range; the message names the field. */
+  BAD_FRAME: 'BAD_FRAME',
+  /** The first frame on a connection was not `hello`, or `hello` came twice. */
+  HELLO_EXPECTED: 'HELLO_EXPECTED',
+  /** The frame exceeded the size limit. */
+  FRAME_TOO_LARGE: 'FRAME_TOO_LARGE',
+  /** A `seq` skipped ahead: the server expected `acked + 1`. */
+  SEQ_GAP: 'SEQ_GAP',
+  /** The resume token failed its signature check. */
+  INVALID_TOKEN: 'INVALID_TOKEN',
+  /** The app's authorize hook refused the client. */
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  /** Too many frames per second on one connection. */
+  RATE_LIMITED: 'RATE_LIMITED',
+  /** Topics starting with `@` are reserved (only `@inbox`, the session's own, is allowed). */
+  RESERVED_TOPIC: 'RESERVED_TOPIC',
+  /** `hello.v` is a version this server does not speak. */
+  UNSUPPORTED_VERSION: 'UNSUPPORTED_VERSION',
+  /** The store did not answer; the operation was not applied and will be retried by the client's outbox. */
+  STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
+  /** The app's `onMessage` handler threw; the `send` is not acknowledged. */
+  HANDLER_FAILED: 'HANDLER_FAILED',
+
+  // --- raised by the SDK ---
+  /** `outbox.overflow: 'reject'`: the outbox is full, this call was refused and nothing else was dropped. */
+  OUTBOX_FULL: 'OUTBOX_FULL',
+  /** `outbox.overflow: 'drop-oldest'`: this message was the oldest unsent one and was dropped for a newer one. */
+  OUTBOX_DROPPED: 'OUTBOX_DROPPED',
+  /** The session expired on the server; this send had been transmitted, so whether it was applied is unknown. */
+  SESSION_RESET: 'SESSION_RESET',
+  /** `client.close()` was called with this operation still pending. */
+  CLIENT_CLOSED: 'CLIENT_CLOSED',
+  /** A frame from the server failed its schema; the client reconnects. */
+  BAD_SERVER_FRAME: 'BAD_SERVER_FRAME',
+  /** Message data failed the app's `schema`; the message is reported here and skipped, its offset consumed. */
+  INVALID_DATA: 'INVALID_DATA',
+  /** The server closed the connection with a code that means "do not retry" (e.g. 4401 unauthorized). */
+  CONNECTION_REFUSED: 'CONNECTION_REFUSED',
+  /** The data passed to publish/send cannot be encoded as JSON. */
+  NOT_SERIALIZABLE: 'NOT_SERIALIZABLE',
+} as const
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
+
+/** Protocol version spoken by this package. `hello.v` carries it. */
+export const PROTOCOL_VERSION = 1
+
+/** The per-session private topic: `ctx.reply()` and the default `send` echo land here. */
+export const INBOX_TOPIC = '@inbox'

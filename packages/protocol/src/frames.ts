@@ -1,0 +1,109 @@
+/**
+ * Every frame of the protocol, defined once as a zod schema; the TypeScript types are inferred from it.
+ * JSON text frames, one object per frame, discriminated by `t`. See ../../../README.md#protocol.
+ *
+ * `zod/mini` rather than `zod`: the same schemas run in the browser bundle, where mini is a fraction of the size.
+ */
+import * as z from 'zod/mini'
+
+/** Topic names: 1–256 chars of `[A-Za-z0-9_.:/-]`, or the reserved `@inbox`. */
+export const Topic = z.string().check(z.minLength(1), z.maxLength(256), z.regex(/^(@inbox|[\w.:/-]+)$/))
+
+const Seq = z.int().check(z.minimum(1))
+const Offset = z.int().check(z.minimum(0))
+/** An epoch names one incarnation of a topic's log; a new epoch means the old log (and its offsets) is gone. */
+const Epoch = z.string().check(z.minLength(1), z.maxLength(64))
+/** Where a client stands in a topic: the last offset it delivered, in which epoch. */
+export const Position = z.object({ offset: Offset, epoch: Epoch })
+
+// ---------------------------------------------------------------- client → server
+
+/** First frame on every connection. `subs`: topics to (re)subscribe, with the position to resume from or null for "live from now". */
+export const Hello = z.object({
+  t: z.literal('hello'),
+  v: z.int(),
+  resume: z.optional(z.object({ token: z.string().check(z.maxLength(512)) })),
+  subs: z.record(Topic, z.nullable(Position)),
+})
+/** Publish `data` to `topic`. `seq` counts per session from 1 with no holes. */
+export const Pub = z.object({ t: z.literal('pub'), seq: Seq, topic: Topic, data: z.unknown() })
+/** Send `data` to the server's handler. Shares the session's `seq` counter with `pub`. */
+export const Send = z.object({ t: z.literal('send'), seq: Seq, data: z.unknown() })
+/** Subscribe; `from` resumes after that position, absent means live from now. */
+export const Sub = z.object({ t: z.literal('sub'), topic: Topic, from: z.optional(Position) })
+export const Unsub = z.object({ t: z.literal('unsub'), topic: Topic })
+export const Ping = z.object({ t: z.literal('ping') })
+export const Pong = z.object({ t: z.literal('pong') })
+
+export const ClientFrame = z.discriminatedUnion('t', [Hello, Pub, Send, Sub, Unsub, Ping, Pong])
+
+// ---------------------------------------------------------------- server → client
+
+/**
+ * Answer to `hello`. `resumed` is false when a new session was created (if the client asked to resume, its
+ * session is gone: the SDK raises `reset`). `acked` is the highest client `seq` applied; the client resends
+ * everything after it. `heartbeatMs`: how often the server pings; `timeoutMs`: silence after which either side
+ * gives up on the connection.
+ */
+export const Welcome = z.object({
+  t: z.literal('welcome'),
+  session: z.object({ id: z.string(), token: z.string() }),
+  resumed: z.boolean(),
+  node: z.string(),
+  acked: z.int().check(z.minimum(0)),
+  heartbeatMs: z.int().check(z.minimum(1)),
+  timeoutMs: z.int().check(z.minimum(1)),
+})
+/** One message of a topic. `offset` is the topic's own dense counter (1, 2, 3 …) within `epoch`. */
+export const Msg = z.object({ t: z.literal('msg'), topic: Topic, offset: Seq, epoch: Epoch, data: z.unknown() })
+/** Cumulative: every client `seq` ≤ this one was applied. */
+export const Ack = z.object({ t: z.literal('ack'), seq: z.int().check(z.minimum(0)) })
+/**
+ * Messages a resume could not recover. `reason: 'retention'`: offsets `from`..`to` (inclusive, in the current
+ * epoch) fell out of the log. `reason: 'epoch'`: the log the client read from is gone; its unread tail is
+ * unknown, and `from`..`to` are the offsets of the new epoch that are also gone (to < from when none are).
+ */
+export const Gap = z.object({ reason: z.enum(['retention', 'epoch']), from: Offset, to: Offset })
+/**
+ * A subscription is in place. `offset`/`epoch`: the topic's head when it was set up; replayed messages (if the
+ * client resumed from an older position) follow this frame, then live ones. `recovered` is true when the
+ * client's position was fully recovered; otherwise `gap` says what was lost.
+ */
+export const Subscribed = z.object({
+  t: z.literal('subscribed'),
+  topic: Topic,
+  offset: Offset,
+  epoch: Epoch,
+  recovered: z.boolean(),
+  gap: z.optional(Gap),
+})
+export const Unsubscribed = z.object({ t: z.literal('unsubscribed'), topic: Topic })
+/** Something the client did was refused. `code` is an ErrorCode; `seq`/`topic` name the frame it concerns, when one does. */
+export const ErrorFrame = z.object({
+  t: z.literal('error'),
+  code: z.string(),
+  message: z.string(),
+  seq: z.optional(z.int()),
+  topic: z.optional(z.string()),
+})
+
+export const ServerFrame = z.discriminatedUnion('t', [Welcome, Msg, Ack, Subscribed, Unsubscribed, ErrorFrame, Ping, Pong])
+
+export type Position = z.infer<typeof Position>
+export type Hello = z.infer<typeof Hello>
+export type Pub = z.infer<typeof Pub>
+export type Send = z.infer<typeof Send>
+export type Sub = z.infer<typeof Sub>
+export type Unsub = z.infer<typeof Unsub>
+export type Ping = z.infer<typeof Ping>
+export type Pong = z.infer<typeof Pong>
+export type ClientFrame = z.infer<typeof ClientFrame>
+export type Welcome = z.infer<typeof Welcome>
+export type Msg = z.infer<typeof Msg>
+export type Ack = z.infer<typeof Ack>
+export type Gap = z.infer<typeof Gap>
+export type Subscribed = z.infer<typeof Subscribed>
+export type Unsubscribed = z.infer<typeof Unsubscribed>
+export type ErrorFrame = z.infer<typeof ErrorFrame>
+export type ServerFrame = z.infer<typeof ServerFrame>
+export type Frame = ClientFrame | ServerFrame

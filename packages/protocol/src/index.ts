@@ -1,0 +1,3 @@
+export * from './frames.js'
+export * from './codes.js'
+export * from './codec.js'
