@@ -1,0 +1,276 @@
+/**
+ * The balancer: one HTTP port that proxies WebSocket upgrades to nodes, sticky by session, and answers plain
+ * HTTP with whatever `onRequest` serves (the supervisor mounts the admin API there).
+ *
+ * Routing: `?sid=` present → rendezvous hashing over routable nodes (see rendezvous.ts); absent → least
+ * connections (see spread.ts). Routable = health up and not draining. A node leaves routing on: 2 failed
+ * probes, a probe saying it drains, a refused connection (at once), or `down()` from the supervisor when its
+ * process exits (at once, closing its proxied sockets so clients notice in milliseconds, not at the heartbeat).
+ */
+import { EventEmitter } from 'node:events'
+import http from 'node:http'
+import net from 'node:net'
+import type { Duplex } from 'node:stream'
+import type { AddressInfo } from 'node:net'
+import { pickRendezvous } from './rendezvous.js'
+import { LeastConnections } from './spread.js'
+import { ConnectionTable, type Connection } from './connections.js'
+import { HEALTH_DEFAULTS, initialHealth, nextHealth, probe, type Health, type HealthOptions, type HealthState } from './health.js'
+import { requestHead, rejectUpgrade, sessionIdOf } from './upgrade.js'
+import { sniffWelcome, type SniffResult } from './sniff.js'
+
+export interface BackendAddress {
+  id: string
+  host: string
+  port: number
+}
+
+export interface BackendInfo extends BackendAddress {
+  health: Health
+  /** Taken out of routing because it is leaving (supervisor drain or the node's own healthz). */
+  draining: boolean
+  /** Routable: health up and not draining. */
+  routable: boolean
+  connections: number
+}
+
+export interface BalancerOptions {
+  /** Port to listen on. Default 0: the OS picks a free one (read `balancer.port`). */
+  port?: number
+  /** Default '127.0.0.1': a dev cluster is not exposed to the network unless asked. */
+  host?: string
+  health?: Partial<HealthOptions>
+  /**
+   * Close a node's proxied sockets when health checks take it out. Default true (HAProxy's
+   * `on-marked-down shutdown-sessions`): a node that stops answering is frozen or dying, and its clients
+   * are better off resuming elsewhere now than waiting for their heartbeat timeout.
+   */
+  closeOnDown?: boolean
+  /** Plain HTTP requests (not upgrades). Default: 404 JSON. */
+  onRequest?: (req: http.IncomingMessage, res: http.ServerResponse) => void
+}
+
+export interface BackendChange {
+  id: string
+  health: Health
+  draining: boolean
+  /** Why: `probe: ECONNREFUSED`, `refused`, `process exited`, `draining` … */
+  reason: string
+  /** Proxied connections closed by this change. */
+  closed: number
+}
+
+interface Backend extends BackendAddress {
+  state: HealthState
+  draining: boolean
+  probing: boolean
+}
+
+export class Balancer extends EventEmitter<{ change: [BackendChange] }> {
+  private readonly server: http.Server
+  private readonly backendsById = new Map<string, Backend>()
+  private readonly table = new ConnectionTable()
+  private readonly spread = new LeastConnections()
+  private readonly health: HealthOptions
+  private readonly closeOnDown: boolean
+  private timer: NodeJS.Timeout | undefined
+  private boundPort = 0
+
+  constructor(private readonly options: BalancerOptions = {}) {
+    super()
+    this.health = { ...HEALTH_DEFAULTS, ...options.health }
+    this.closeOnDown = options.closeOnDown ?? true
+    this.server = http.createServer(options.onRequest ?? notFound)
+    this.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head))
+  }
+
+  get host(): string {
+    return this.options.host ?? '127.0.0.1'
+  }
+  get port(): number {
+    return this.boundPort
+  }
+  /** ws:// URL clients connect to. */
+  get url(): string {
+    return `ws://${this.host}:${this.boundPort}`
+  }
+
+  async listen(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject)
+      this.server.listen(this.options.port ?? 0, this.host, () => resolve())
+    })
+    this.boundPort = (this.server.address() as AddressInfo).port
+    this.timer = setInterval(() => this.probeAll(), this.health.intervalMs)
+  }
+
+  /** Route to a node. It starts up (the supervisor adds it once it said it listens); probes keep it honest. */
+  add(address: BackendAddress): void {
+    this.remove(address.id, 'replaced')
+    this.backendsById.set(address.id, { ...address, state: initialHealth('up'), draining: false, probing: false })
+  }
+
+  /** Stop routing to a node and close its proxied sockets. */
+  remove(id: string, reason = 'removed'): void {
+    if (!this.backendsById.delete(id)) return
+    const closed = this.table.closeAll(id)
+    this.emit('change', { id, health: 'down', draining: false, reason, closed })
+  }
+
+  /** The node's process is gone: out of routing and its sockets closed now, without waiting for probes. */
+  down(id: string, reason: string): void {
+    this.markDown(id, reason, true)
+  }
+
+  /** Out of (or back into) routing without touching its sockets: the node closes them itself with 1012. */
+  setDraining(id: string, draining: boolean, reason = draining ? 'draining' : 'undrained'): void {
+    const backend = this.backendsById.get(id)
+    if (!backend || backend.draining === draining) return
+    backend.draining = draining
+    this.emit('change', { id, health: backend.state.health, draining, reason, closed: 0 })
+  }
+
+  backends(): BackendInfo[] {
+    return [...this.backendsById.values()].map((b) => ({
+      id: b.id,
+      host: b.host,
+      port: b.port,
+      health: b.state.health,
+      draining: b.draining,
+      routable: isRoutable(b),
+      connections: this.table.count(b.id),
+    }))
+  }
+
+  connections(id: string): number {
+    return this.table.count(id)
+  }
+
+  /** The node holding the session's newest live connection, if any. */
+  nodeOf(sessionId: string): string | undefined {
+    return this.table.nodeOf(sessionId)
+  }
+
+  /** Sessions with a live connection to a node. */
+  sessionsOf(id: string): string[] {
+    return this.table.sessionsOf(id)
+  }
+
+  /** The node a connection would be routed to now (`exclude`: nodes already tried for this connection). */
+  route(sessionId: string | undefined, exclude: ReadonlySet<string> = new Set()): string | undefined {
+    const candidates = [...this.backendsById.values()].filter((b) => isRoutable(b) && !exclude.has(b.id))
+    if (sessionId) return pickRendezvous(sessionId, candidates.map((b) => b.id))
+    return this.spread.pick(candidates.map((b) => ({ id: b.id, connections: this.table.count(b.id) })))
+  }
+
+  /** Stops listening and probing and closes every proxied socket. */
+  async close(): Promise<void> {
+    clearInterval(this.timer)
+    this.table.closeAll()
+    this.server.closeAllConnections()
+    await new Promise<void>((resolve) => this.server.close(() => resolve()))
+  }
+
+  /**
+   * `closeSockets` false when only new connections are refused: a node that stopped listening may still be
+   * draining its existing ones (and if its process died, the kernel has closed them already).
+   */
+  private markDown(id: string, reason: string, closeSockets: boolean): void {
+    const backend = this.backendsById.get(id)
+    if (!backend) return
+    const wasDown = backend.state.health === 'down'
+    backend.state = initialHealth('down')
+    const closed = closeSockets ? this.table.closeAll(id) : 0
+    if (!wasDown || closed > 0) this.emit('change', { id, health: 'down', draining: backend.draining, reason, closed })
+  }
+
+  private onUpgrade(req: http.IncomingMessage, client: Duplex, head: Buffer): void {
+    client.on('error', () => client.destroy())
+    this.connect(req, client, head, sessionIdOf(req.url), new Set())
+  }
+
+  private connect(req: http.IncomingMessage, client: Duplex, head: Buffer, sid: string | undefined, tried: Set<string>): void {
+    const nodeId = this.route(sid, tried)
+    const backend = nodeId === undefined ? undefined : this.backendsById.get(nodeId)
+    if (!backend) return rejectUpgrade(client, 503, 'no healthy node')
+    if (client.destroyed) return
+    const conn = this.table.open(backend.id, client, sid)
+    const upstream = net.connect({ host: backend.host, port: backend.port })
+    conn.upstream = upstream
+    upstream.setNoDelay(true)
+    let connected = false
+    const onClientGone = (): void => {
+      conn.destroy()
+      this.table.forget(conn)
+    }
+    client.once('close', onClientGone)
+    upstream.once('connect', () => {
+      connected = true
+      upstream.write(requestHead(req))
+      if (head.length > 0) upstream.write(head)
+      this.sniff(conn, upstream)
+      upstream.pipe(client)
+      client.pipe(upstream)
+    })
+    upstream.on('error', (err: NodeJS.ErrnoException) => {
+      if (connected || client.destroyed) return onClientGone()
+      // Refused before a byte reached the client: the node is gone. Take it out now and try the next one, so the
+      // client does not even see this failure.
+      client.off('close', onClientGone)
+      this.table.forget(conn)
+      this.markDown(backend.id, `refused (${err.code ?? err.message})`, false)
+      tried.add(backend.id)
+      this.connect(req, client, head, sid, tried)
+    })
+    upstream.once('close', () => {
+      if (connected) onClientGone()
+    })
+  }
+
+  /** Watches the node's first bytes for the welcome frame, then stops watching. */
+  private sniff(conn: Connection, upstream: net.Socket): void {
+    let seen = Buffer.alloc(0)
+    const onData = (chunk: Buffer): void => {
+      seen = Buffer.concat([seen, chunk])
+      const result: SniffResult = sniffWelcome(seen)
+      if (result.state === 'more') return
+      upstream.off('data', onData)
+      if (result.state === 'found' && !upstream.destroyed) this.table.identify(conn, result.sessionId)
+    }
+    upstream.on('data', onData)
+  }
+
+  private probeAll(): void {
+    for (const backend of this.backendsById.values()) {
+      if (backend.probing) continue
+      backend.probing = true
+      void probe(backend.host, backend.port, this.health.timeoutMs).then((result) => {
+        backend.probing = false
+        if (this.backendsById.get(backend.id) !== backend) return // removed or replaced meanwhile
+        if (!result.ok && result.draining) this.setDraining(backend.id, true, 'node reports draining')
+        const before = backend.state.health
+        backend.state = nextHealth(backend.state, result.ok, this.health)
+        if (backend.state.health === before) return
+        const reason = result.ok ? 'probe ok' : `probe: ${result.reason}`
+        const closed = backend.state.health === 'down' && this.closeOnDown ? this.table.closeAll(backend.id) : 0
+        this.emit('change', { id: backend.id, health: backend.state.health, draining: backend.draining, reason, closed })
+      })
+    }
+  }
+}
+
+function isRoutable(b: Backend): boolean {
+  return b.state.health === 'up' && !b.draining
+}
+
+function notFound(_req: http.IncomingMessage, res: http.ServerResponse): void {
+  res.writeHead(404, { 'content-type': 'application/json' })
+  res.end(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'this port proxies WebSocket upgrades only' } }))
+}
+
+/** Creates a balancer and starts listening. */
+export async function createBalancer(options: BalancerOptions = {}): Promise<Balancer> {
+  const balancer = new Balancer(options)
+  await balancer.listen()
+  return balancer
+}
