@@ -1,0 +1,55 @@
+/**
+ * Client fleets split over child processes: up to `perFleet` clients each (1,000 SDK clients in one process on a
+ * 2-core machine would measure that process's event loop, not the failover), and helpers over their reports.
+ */
+import { startChild } from './proc.js'
+
+/** Start ceil(count / perFleet) fleets and connect `count` clients (global index 0..count-1) across them. */
+export async function startFleets({ kind, urls, count, rooms, perFleet = 500, timeoutMs = 120_000 }) {
+  const fleets = []
+  for (let first = 0; first < count; first += perFleet) {
+    const n = Math.min(perFleet, count - first)
+    fleets.push({ first, n, child: await startChild('client-fleet.js') })
+  }
+  const results = await Promise.all(
+    fleets.map((f) =>
+      f.child.call('connect', { kind, urls, count: f.n, firstIndex: f.first, rooms, timeoutMs }, timeoutMs + 5_000),
+    ),
+  )
+  return {
+    /** Session id of each client by global index (null for the baseline, which has none). */
+    sessions: results.flatMap((r) => r.sessions),
+    /** Per-client summaries by global index; see client-fleet.js `report`. */
+    async report(args, timeoutMs) {
+      const parts = await Promise.all(fleets.map((f) => f.child.call('report', args, timeoutMs)))
+      return parts.flat()
+    },
+    async stop() {
+      await Promise.allSettled(fleets.map((f) => f.child.call('close', {}, 10_000)))
+      await Promise.allSettled(fleets.map((f) => f.child.stop()))
+    },
+  }
+}
+
+/**
+ * Resume times (ms after `markT`) of the affected clients, with Infinity for one that never came back within
+ * the window, and the message counts over all clients.
+ */
+export function tally(reports, affected, markT) {
+  const times = []
+  for (const i of affected) {
+    const r = reports[i]
+    times.push(r && r.up !== null ? r.up - markT : Infinity)
+  }
+  const total = (k) => reports.reduce((a, r) => a + r[k], 0)
+  return {
+    affected: affected.length,
+    resumed: times.filter(Number.isFinite).length,
+    times,
+    lost: total('missing'),
+    dup: total('dup'),
+    disorder: total('disorder'),
+    gaps: total('gaps'),
+    deliveries: total('expected'),
+  }
+}

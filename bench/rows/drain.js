@@ -1,0 +1,7 @@
+/** Row "drain": SIGTERM (cluster.drain) of one of 3 nodes under load. Target (issue 6): p99 ≤ 300 ms, 0 lost. */
+import { faultRow } from '../lib/fault-row.js'
+import { faultSizes } from '../lib/fault-sizes.js'
+
+export function run({ quick }) {
+  return faultRow({ row: 'drain', fault: 'drain', signal: 'SIGTERM', stat: 'p99', targetMs: 300, dupTarget: false, ...faultSizes(quick) })
+}

@@ -1,0 +1,7 @@
+/** Row "failover": SIGKILL of one of 3 nodes under load. Target (issue 6): p99 resume ≤ 1 s, 0 lost, 0 dup. */
+import { faultRow } from '../lib/fault-row.js'
+import { faultSizes } from '../lib/fault-sizes.js'
+
+export function run({ quick }) {
+  return faultRow({ row: 'failover', fault: 'kill', signal: 'SIGKILL', stat: 'p99', targetMs: 1000, dupTarget: true, ...faultSizes(quick) })
+}

@@ -1,0 +1,83 @@
+/**
+ * `npm run bench [-- --quick] [-- --only failover,drain]`: runs every row, each in its own process group, side
+ * by side with its baseline; prints one table to stdout (progress to stderr) and writes
+ * bench/results/latest.json and latest.md. It reports and never fails: the exit code is 0 even when a target
+ * is missed or a row breaks (that row says why in the table).
+ */
+import { fork } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { machine } from './lib/machine.js'
+import { textTable, markdownTable } from './lib/table.js'
+import { progress } from './lib/log.js'
+
+const ROWS = ['bundle', 'catchup', 'throughput', 'memory', 'failover', 'drain', 'frozen']
+const argv = process.argv.slice(2)
+const quick = argv.includes('--quick')
+const onlyArg = argv.find((a) => a.startsWith('--only'))
+const only = onlyArg ? (onlyArg.includes('=') ? onlyArg.split('=')[1] : argv[argv.indexOf(onlyArg) + 1]).split(',') : ROWS
+/** Per-row time limit: far above a healthy row's time, so it only cuts a wedged one. */
+const ROW_LIMIT_MS = quick ? 60_000 : 240_000
+
+const started = Date.now()
+const lines = []
+const details = {}
+for (const name of ROWS.filter((r) => only.includes(r))) {
+  const t0 = Date.now()
+  progress(name, 'start')
+  const out = await runRow(name)
+  const seconds = Math.round((Date.now() - t0) / 100) / 10
+  progress(name, `done in ${seconds} s`)
+  if (out.result) {
+    lines.push(...out.result.lines)
+    details[name] = { seconds, ...out.result.details }
+  } else {
+    const why = (out.error ?? 'no result').split('\n')[0].slice(0, 200)
+    lines.push({ row: name, measure: '—', lifeline: `row failed: ${why}`, baseline: '—', ratio: null, target: '—', holds: null })
+    details[name] = { seconds, error: out.error }
+  }
+}
+const totalSeconds = Math.round((Date.now() - started) / 1000)
+const info = machine()
+const mode = quick ? 'quick' : 'full'
+const table = textTable(lines)
+process.stdout.write(`${table}\n\n${mode} run, ${totalSeconds} s; ${info.nproc} × ${info.cpu}, ${info.memoryGiB} GiB, node ${info.node}\n`)
+
+const dir = fileURLToPath(new URL('./results/', import.meta.url))
+mkdirSync(dir, { recursive: true })
+const when = new Date().toISOString()
+writeFileSync(`${dir}latest.json`, JSON.stringify({ when, mode, totalSeconds, machine: info, lines, details }, null, 2) + '\n')
+writeFileSync(
+  `${dir}latest.md`,
+  `${markdownTable(lines)}\n\n${mode} run of ${when}, ${totalSeconds} s. Machine: ${info.nproc} × ${info.cpu}, ` +
+    `${info.memoryGiB} GiB, node ${info.node}, ${info.os}, ulimit -n ${info.nofile}, redis-server ${info.redis}.\n`,
+)
+process.exit(0)
+
+/** Fork the row host in its own process group; kill the whole group when it is done or over its time. */
+function runRow(name) {
+  return new Promise((resolve) => {
+    const child = fork(fileURLToPath(new URL('./lib/row-host.js', import.meta.url)), [name, ...(quick ? ['--quick'] : [])], {
+      detached: true,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    })
+    let out = null
+    const timer = setTimeout(() => {
+      out ??= { error: `over the row's time limit of ${ROW_LIMIT_MS / 1000} s` }
+      killGroup(child.pid)
+    }, ROW_LIMIT_MS)
+    child.on('message', (msg) => (out ??= msg))
+    child.on('exit', () => {
+      clearTimeout(timer)
+      killGroup(child.pid) // whatever the row left behind: servers, fleets, redis-server
+      resolve(out ?? { error: 'row process exited without a result' })
+    })
+  })
+}
+
+function killGroup(pid) {
+  try {
+    process.kill(-pid, 'SIGCONT') // frozen members cannot die until they run again
+    process.kill(-pid, 'SIGKILL')
+  } catch {}
+}
