@@ -1,0 +1,19 @@
+/**
+ * Builds the e2e page with Vite and serves it on a free port for the whole run. The URL reaches the workers
+ * through LIFELINE_E2E_APP_URL (workers start after global setup and inherit its environment).
+ * Clusters are not started here: each worker gets its own from the `cluster` fixture.
+ */
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { build } from 'vite'
+import { serveStatic } from './support/static-server.js'
+
+export default async function globalSetup(): Promise<() => Promise<void>> {
+  const sdk = fileURLToPath(new URL('../packages/sdk/dist/index.js', import.meta.url))
+  if (!existsSync(sdk)) throw new Error(`e2e: ${sdk} is missing; run \`npm run build\` first (npm test does it).`)
+  const configFile = fileURLToPath(new URL('./vite.config.ts', import.meta.url))
+  await build({ configFile })
+  const app = await serveStatic(fileURLToPath(new URL('./app/dist', import.meta.url)))
+  process.env.LIFELINE_E2E_APP_URL = app.url
+  return app.close
+}

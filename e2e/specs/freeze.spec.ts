@@ -1,0 +1,56 @@
+/**
+ * Spec 3: freeze the page's node (SIGSTOP: its sockets stay half-open, nothing answers). The heartbeat (or
+ * the balancer's health check) notices within seconds and the page resumes elsewhere. Then thaw it: the node
+ * wakes up with the page's old frames still in its socket buffer, and must neither apply them twice nor
+ * deliver anything twice (its session generation is stale).
+ */
+import { test, expect, nodeOfPage } from '../support/fixtures.js'
+import { assertExactlyOnce, ids, missing, tally, until } from '../support/tally.js'
+
+const N = 60
+const INTERVAL_MS = 20
+
+test('freeze of the page’s node: resumes elsewhere; thawing adds no duplicates', async ({ cluster, openApp, startPeer, topic }) => {
+  const peer = await startPeer([topic])
+  const app = await openApp({ topics: [topic] })
+  const session = await app.sessionId()
+  const victim = await nodeOfPage(app.page, cluster)
+
+  await app.issue({ kind: 'publish', topic, prefix: 'up', count: N, intervalMs: INTERVAL_MS })
+  await app.issue({ kind: 'send', prefix: 'echo', count: N, intervalMs: INTERVAL_MS })
+  const down = peer.publish(topic, 'down', N, INTERVAL_MS)
+  await expect.poll(async () => (await app.messages()).length).toBeGreaterThanOrEqual(15)
+  const frozenAt = Date.now()
+  await cluster.freeze(victim)
+  // Heartbeat timeout is 5 s; the balancer's health check (2 × 500 ms) usually cuts the socket sooner.
+  await expect.poll(() => nodeOfPage(app.page, cluster), { timeout: 20_000 }).not.toBe(victim)
+  const detectedMs = Date.now() - frozenAt
+  await down
+  await app.issued('echo')
+
+  // Thaw, let the zombie run until the cluster sees it healthy again, then push one more round trip through.
+  await cluster.thaw(victim)
+  await expect.poll(() => cluster.nodes.find((n) => n.id === victim)?.status, { timeout: 15_000 }).toBe('up')
+  await app.issue({ kind: 'publish', topic, prefix: 'after', count: 10 })
+
+  const up = [...ids('up', N), ...ids('after', 10)]
+  const echo = ids('echo', N)
+  const toPage = [...up, ...ids('down', N)]
+  await until(async () => {
+    const seen = await app.messages()
+    return (await app.confirmed()) === 2 * N + 10 && missing(toPage, seen).length === 0 && missing(echo, seen).length === 0 && missing(up, peer.seen).length === 0
+  }, 20_000)
+
+  const seen = await app.messages()
+  assertExactlyOnce(
+    'freeze',
+    {
+      'page→topic (peer saw)': tally(up, peer.seen.filter((s) => s.topic === topic)),
+      'topic→page': tally(toPage, seen.filter((s) => s.topic === topic)),
+      'send→inbox→page': tally(echo, seen.filter((s) => s.topic === '@inbox')),
+    },
+    `frozen=${victim} detectedMs=${detectedMs} ${await app.incidents()}`,
+  )
+  expect(await app.sessionId()).toBe(session)
+  expect(await app.events('reset')).toHaveLength(0)
+})

@@ -1,0 +1,125 @@
+/**
+ * The e2e page (e2e/app) as the specs see it: open it with a query, drive its form, read its DOM.
+ * Nothing here touches the SDK; everything goes through what a person could see and click.
+ */
+import { expect, type Page } from '@playwright/test'
+import type { Seen } from './tally.js'
+
+export interface AppQuery {
+  ws: string
+  topics?: string[]
+  persist?: 'session' | 'local'
+  backoffMin?: number
+  backoffMax?: number
+  outboxMax?: number
+  overflow?: 'reject' | 'drop-oldest'
+}
+
+export interface Batch {
+  kind: 'publish' | 'send'
+  /** Topic for `publish`; default: the page's first subscribed topic. */
+  topic?: string
+  prefix: string
+  count: number
+  /** Milliseconds between two calls; 0 issues them all at once. */
+  intervalMs?: number
+}
+
+export interface StateChange {
+  from: string
+  to: string
+  at: number
+}
+
+export function appUrl(query: AppQuery): string {
+  const base = process.env.LIFELINE_E2E_APP_URL
+  if (!base) throw new Error('LIFELINE_E2E_APP_URL is not set: run the specs through playwright.config.ts (global setup serves the page)')
+  const params = new URLSearchParams({ ws: query.ws })
+  if (query.topics?.length) params.set('topic', query.topics.join(','))
+  if (query.persist) params.set('persist', query.persist)
+  if (query.backoffMin !== undefined) params.set('backoffMin', String(query.backoffMin))
+  if (query.backoffMax !== undefined) params.set('backoffMax', String(query.backoffMax))
+  if (query.outboxMax !== undefined) params.set('outboxMax', String(query.outboxMax))
+  if (query.overflow) params.set('overflow', query.overflow)
+  return `${base}?${params}`
+}
+
+export class App {
+  constructor(readonly page: Page) {}
+
+  /** Opens the page and waits until it is connected and its topics are subscribed. */
+  static async open(page: Page, query: AppQuery): Promise<App> {
+    const app = new App(page)
+    await page.goto(appUrl(query))
+    await app.ready()
+    return app
+  }
+
+  async ready(): Promise<void> {
+    await expect(this.page.locator('#state')).toHaveAttribute('data-state', 'open')
+    await expect(this.page.locator('#subscribed')).toHaveAttribute('data-done', 'true')
+  }
+
+  /** Fills the form and clicks Go. The page issues the calls itself (at `intervalMs`), like a user's app would. */
+  async issue(batch: Batch): Promise<void> {
+    const form = this.page.locator('#compose')
+    await form.getByLabel('Kind').selectOption(batch.kind)
+    await form.getByLabel('Topic').fill(batch.topic ?? '')
+    await form.getByLabel('Id prefix').fill(batch.prefix)
+    await form.getByLabel('Count').fill(String(batch.count))
+    await form.getByLabel('Every (ms)').fill(String(batch.intervalMs ?? 0))
+    await form.getByRole('button', { name: 'Go' }).click()
+  }
+
+  /** Resolves once the page has issued every call of the batch with this prefix. */
+  async issued(prefix: string): Promise<void> {
+    await expect(this.page.locator(`#events li[data-kind="issued"][data-prefix="${prefix}"]`)).toHaveCount(1, { timeout: 30_000 })
+  }
+
+  async messages(): Promise<Seen[]> {
+    return this.page.locator('#messages li').evaluateAll((lis) =>
+      lis.map((li) => {
+        const d = (li as HTMLElement).dataset
+        return { topic: d.topic ?? '', offset: Number(d.offset), id: d.id ?? '' }
+      }),
+    )
+  }
+
+  async state(): Promise<string> {
+    return (await this.page.locator('#state').getAttribute('data-state')) ?? ''
+  }
+
+  async sessionId(): Promise<string> {
+    return (await this.page.locator('#session').textContent()) ?? ''
+  }
+
+  async pending(): Promise<number> {
+    return Number(await this.page.locator('#pending').textContent())
+  }
+
+  async confirmed(): Promise<number> {
+    return Number(await this.page.locator('#confirmed').textContent())
+  }
+
+  async rejections(): Promise<{ id: string; code: string }[]> {
+    return this.page.locator('#rejections li').evaluateAll((lis) =>
+      lis.map((li) => ({ id: (li as HTMLElement).dataset.id ?? '', code: (li as HTMLElement).dataset.code ?? '' })),
+    )
+  }
+
+  /** Events of one kind (gap, reset, error, state, issued) with their data attributes. */
+  async events(kind: string): Promise<Record<string, string>[]> {
+    return this.page.locator(`#events li[data-kind="${kind}"]`).evaluateAll((lis) => lis.map((li) => ({ ...(li as HTMLElement).dataset }) as Record<string, string>))
+  }
+
+  async stateChanges(): Promise<StateChange[]> {
+    const events = await this.events('state')
+    return events.map((e) => ({ from: e.from ?? '', to: e.to ?? '', at: Number(e.at) }))
+  }
+
+  /** Counts gap/reset/error events, for the one-line report: a failover should produce none. */
+  async incidents(): Promise<string> {
+    const [gaps, resets, errors] = await Promise.all([this.events('gap'), this.events('reset'), this.events('error')])
+    return `gaps=${gaps.length} resets=${resets.length} errors=${errors.map((e) => e.code).join(',') || 0}`
+  }
+}

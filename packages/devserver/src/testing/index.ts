@@ -1,0 +1,101 @@
+/**
+ * Playwright fixtures for apps built on Lifeline: a real cluster per worker, and a way to find the node a
+ * page's session is on, so an app's own tests can kill, drain or freeze exactly that node.
+ *
+ *   import { test, expect, nodeOfPage } from '@lifeline/devserver/testing'
+ *   test('survives a crash', async ({ page, cluster }) => {
+ *     await page.goto(`/?ws=${cluster.url}`)
+ *     await cluster.kill(await nodeOfPage(page, cluster))
+ *   })
+ *
+ * `@playwright/test` is an optional peer dependency: only this entry point needs it. See README.md here.
+ */
+import { test as base, expect } from '@playwright/test'
+import type { Page } from '@playwright/test'
+import { startCluster } from '../index.js'
+import type { Cluster, ClusterOptions } from '../cluster/types.js'
+import { healCluster } from './heal.js'
+
+export type { Cluster, ClusterOptions, ClusterNode } from '../cluster/types.js'
+
+export interface LifelineWorkerFixtures {
+  /** Options for the worker's cluster (`test.use({ clusterOptions: … })`). Default `{ nodes: 3 }`; `port` is always 0. */
+  clusterOptions: ClusterOptions
+  /** One cluster per worker, started on free ports and stopped when the worker ends. Healed after each test. */
+  cluster: Cluster
+}
+
+export interface LifelineTestFixtures {
+  /**
+   * After each test: thaws frozen nodes and replaces killed, drained or removed ones, so the next test starts
+   * with as many healthy nodes as the worker's cluster began with. Automatic; override with `[async ({}, use) =>
+   * use(), { auto: true }]` to keep a broken cluster across tests.
+   */
+  healCluster: void
+}
+
+export const test = base.extend<LifelineTestFixtures, LifelineWorkerFixtures>({
+  // Three nodes: one to kill, one for the sessions to move to, and one so the cluster is still a cluster.
+  clusterOptions: [{ nodes: 3 }, { scope: 'worker', option: true }],
+  cluster: [
+    async ({ clusterOptions }, use) => {
+      const cluster = await startCluster({ nodes: 3, ...clusterOptions, port: 0 })
+      try {
+        await use(cluster)
+      } finally {
+        await cluster.stop()
+      }
+    },
+    // Starting node processes takes a few seconds on a busy 2-core machine; bounded so a hang fails loudly.
+    { scope: 'worker', timeout: 60_000 },
+  ],
+  healCluster: [
+    async ({ cluster, clusterOptions }, use) => {
+      await use()
+      await healCluster(cluster, clusterOptions.nodes ?? 3)
+    },
+    { auto: true },
+  ],
+})
+
+export { expect }
+
+/** Where `nodeOfPage` reads a page's session id by default: `<html data-lifeline-session="…">` (any element works). */
+export const SESSION_ATTRIBUTE = 'data-lifeline-session'
+
+export interface NodeOfPageOptions {
+  /** How to read the page's session id; default: the `data-lifeline-session` attribute. */
+  sessionId?: (page: Page) => Promise<string | null | undefined>
+  /** How long to wait for the page to have a session on a live node. Default 10 s: a resume after a crash. */
+  timeout?: number
+}
+
+/**
+ * The id of the node serving `page`'s session now. Waits (up to `timeout`) until the page has a session and
+ * the cluster has it on a node, so it can be called right after `page.goto()` or a failover.
+ *
+ * The page must expose its session id: set `data-lifeline-session` to `client.sessionId` on any element
+ * (e.g. `document.documentElement.dataset.lifelineSession = client.sessionId` in a `state` listener),
+ * or pass `sessionId` to read it from wherever your app keeps it.
+ */
+export async function nodeOfPage(page: Page, cluster: Cluster, options: NodeOfPageOptions = {}): Promise<string> {
+  const readSession = options.sessionId ?? readSessionAttribute
+  let node: string | undefined
+  await expect
+    .poll(
+      async () => {
+        const session = await readSession(page)
+        node = session ? cluster.nodeOf(session) : undefined
+        return node
+      },
+      { message: `page ${page.url()} has a session on a live node`, timeout: options.timeout ?? 10_000 },
+    )
+    .toBeTruthy()
+  return node as string
+}
+
+async function readSessionAttribute(page: Page): Promise<string | null> {
+  const holder = page.locator(`[${SESSION_ATTRIBUTE}]`).first()
+  if ((await holder.count()) === 0) return null
+  return holder.getAttribute(SESSION_ATTRIBUTE)
+}
