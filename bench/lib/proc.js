@@ -35,15 +35,22 @@ export function serve(handlers) {
 export async function startChild(script, { nofile, execArgv = [], env = {}, readyTimeoutMs = 15_000 } = {}) {
   const path = script.startsWith('/') ? script : libDir + script
   const nodeArgs = [...execArgv, path]
-  const opts = { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...env } }
+  const opts = { stdio: ['ignore', 'inherit', 'pipe', 'ipc'], env: { ...process.env, ...env } }
   const child = nofile
     ? spawn('sh', ['-c', `ulimit -n ${Number(nofile)} && exec "$0" "$@"`, process.execPath, ...nodeArgs], opts)
     : spawn(process.execPath, nodeArgs, opts)
+  // Pass the child's stderr through, keeping its tail: a child that dies at start says why in the table.
+  let tail = ''
+  child.stderr.on('data', (chunk) => {
+    process.stderr.write(chunk)
+    tail = (tail + chunk).slice(-4_000)
+  })
+  const why = () => /^\w*Error.*$/m.exec(tail)?.[0] ?? tail.trim().split('\n').pop() ?? ''
   let nextId = 1
   const pending = new Map()
   let readyResolve
   const ready = new Promise((resolve) => (readyResolve = resolve))
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
+  const exited = new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal })))
   child.on('message', (msg) => {
     if (msg?.ready) return readyResolve()
     const p = pending.get(msg?.id)
@@ -55,13 +62,13 @@ export async function startChild(script, { nofile, execArgv = [], env = {}, read
   exited.then(({ code, signal }) => {
     for (const p of pending.values()) {
       clearTimeout(p.timer)
-      p.reject(new Error(`${script} exited (code ${code}, signal ${signal})`))
+      p.reject(new Error(`${script} exited (code ${code}, signal ${signal}) ${why()}`))
     }
     pending.clear()
     readyResolve()
   })
   await withTimeout(ready, readyTimeoutMs, `${script} did not start`)
-  if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${script} exited at start`)
+  if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${script} exited at start: ${why()}`)
   return {
     pid: child.pid,
     exited,

@@ -1,0 +1,45 @@
+/**
+ * Row "bundle": the SDK's browser bundle, min + gzip, every runtime dependency included (zod/mini, partysocket,
+ * the protocol), against partysocket alone. Target (issue 6): ≤ 12 KB (12,288 bytes).
+ * Uses the SDK's own `packages/sdk/scripts/size.js --json` when it exists, so the README and the bench quote
+ * the same number; otherwise bundles the built SDK with esbuild the same way.
+ */
+import { existsSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { bundleSize } from '../lib/bundle-size.js'
+import { attempt, failed, count } from '../lib/line.js'
+import { ratio } from '../lib/stats.js'
+import { progress } from '../lib/log.js'
+
+const TARGET_BYTES = 12 * 1024
+const sizeScript = fileURLToPath(new URL('../../packages/sdk/scripts/size.js', import.meta.url))
+
+export async function run() {
+  const base = await attempt(() => bundleSize(`export { default } from 'partysocket'`))
+  const sdk = await attempt(async () => {
+    if (existsSync(sizeScript)) {
+      const json = JSON.parse(execFileSync(process.execPath, [sizeScript, '--json'], { encoding: 'utf8', timeout: 60_000 }))
+      const gzipBytes = json.gzipBytes ?? json.gzip ?? json.gz
+      if (typeof gzipBytes !== 'number') throw new Error(`size.js --json gave no gzip size: ${JSON.stringify(json)}`)
+      return { gzipBytes, minBytes: json.minBytes ?? json.min ?? null, source: 'packages/sdk/scripts/size.js --json' }
+    }
+    return { ...(await bundleSize(`export * from '@lifeline/sdk'`)), source: 'esbuild of @lifeline/sdk (size.js absent)' }
+  })
+  progress('bundle', `sdk ${sdk.gzipBytes ?? sdk.error} B, partysocket ${base.gzipBytes ?? base.error} B (${sdk.source ?? ''})`)
+  const fmt = (x) => `${count(x.gzipBytes)} B gz (${count(x.minBytes)} B min)`
+  return {
+    lines: [
+      {
+        row: 'bundle',
+        measure: 'browser bundle, min+gzip, deps included',
+        lifeline: sdk.error ? failed(sdk) : fmt(sdk),
+        baseline: base.error ? failed(base) : fmt(base),
+        ratio: ratio(sdk.gzipBytes, base.gzipBytes),
+        target: `≤ 12 KB (${count(TARGET_BYTES)} B)`,
+        holds: sdk.error ? null : sdk.gzipBytes <= TARGET_BYTES,
+      },
+    ],
+    details: { sdk, partysocket: base },
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * Row "catch-up": a client offline while 10,000 messages were published to its topic, then back online: time
+ * from "online" (the SDK's `reconnect()`, as the browser's `online` event triggers it) until every missed
+ * message was delivered, i.e. the client is live again. One node (memory store); the network cut is made in
+ * the client's WebSocket class (offline-switch.js). Baseline: partysocket on a plain ws server, its
+ * `reconnect()` at the same moment: time until it is open again, and how many of the messages it got (none:
+ * no replay). Target (issue 6): ≤ 500 ms.
+ */
+import WS from 'ws'
+import ReconnectingWebSocket from 'partysocket/ws'
+import { startChild, waitUntil, withTimeout } from '../lib/proc.js'
+import { openPublisher } from '../lib/raw-publisher.js'
+import { offlineSwitch } from '../lib/offline-switch.js'
+import { attempt, failed, count } from '../lib/line.js'
+import { ratio } from '../lib/stats.js'
+import { progress } from '../lib/log.js'
+
+const TARGET_MS = 500
+const MISSED = 10_000
+/** Bound on waiting for the replay: 40× the target, so a slow replay is measured rather than cut. */
+const WAIT_MS = 20_000
+
+export async function run() {
+  const base = await attempt(baseline)
+  const life = await attempt(lifeline)
+  const fmt = (x) =>
+    x.error ? failed(x) : `${count(x.ms)} ms, ${count(x.recovered)}/${count(MISSED)} recovered` + (x.extra ? ` (${x.extra})` : '')
+  return {
+    lines: [
+      {
+        row: 'catch-up',
+        measure: `offline during ${count(MISSED)} msgs: online → live`,
+        lifeline: fmt(life),
+        baseline: fmt(base),
+        ratio: ratio(life.ms, base.ms),
+        target: `≤ ${TARGET_MS} ms, all recovered`,
+        holds: life.error ? null : life.ms <= TARGET_MS && life.recovered === MISSED,
+      },
+    ],
+    details: { baseline: base, lifeline: life },
+  }
+}
+
+async function lifeline() {
+  const { createClient } = await import('@lifeline/sdk')
+  const node = await startChild('lifeline-node.js', { env: { BENCH_STORE: 'memory' } })
+  const net = await offlineSwitch()
+  let client
+  let pub
+  try {
+    const url = `ws://127.0.0.1:${(await node.call('info')).port}`
+    client = createClient({ url, WebSocket: net.WebSocket })
+    const seen = new Set()
+    let dup = 0
+    let gaps = 0
+    let disorder = 0
+    let last = 0
+    client.on('message', ({ offset }) => {
+      if (seen.has(offset)) dup++
+      seen.add(offset)
+      if (offset < last) disorder++
+      last = Math.max(last, offset)
+    })
+    client.on('gap', () => gaps++)
+    await withTimeout(client.subscribe('room-0'), 10_000, 'subscribe')
+    net.offline()
+    await waitUntil(() => client.state !== 'open', 5_000)
+    pub = await openPublisher('lifeline', url)
+    await pub.publish('room-0', MISSED)
+    progress('catch-up', `lifeline: ${MISSED} published while offline; back online`)
+    const t0 = performance.now()
+    net.online()
+    client.reconnect()
+    await waitUntil(() => seen.size >= MISSED || gaps > 0, WAIT_MS, 1)
+    const ms = Math.round(performance.now() - t0)
+    const extra = [dup && `${dup} dup`, disorder && `${disorder} out of order`, gaps && `${gaps} gap events`].filter(Boolean).join(', ')
+    return { ms, recovered: seen.size, dup, disorder, gaps, extra }
+  } finally {
+    pub?.close()
+    await client?.close().catch(() => {})
+    await node.stop()
+  }
+}
+
+async function baseline() {
+  const server = await startChild('plain-server.js')
+  const net = await offlineSwitch()
+  let ws
+  let pub
+  try {
+    const url = `ws://127.0.0.1:${(await server.call('info')).port}`
+    let opens = 0
+    let received = 0
+    ws = new ReconnectingWebSocket(`${url}/?room=room-0`, undefined, { WebSocket: net.WebSocket })
+    ws.addEventListener('open', () => opens++)
+    ws.addEventListener('message', () => received++)
+    await waitUntil(() => opens === 1, 10_000)
+    net.offline()
+    await waitUntil(() => ws.readyState !== ws.OPEN, 5_000)
+    pub = await openPublisher('plain', url)
+    await pub.publish('room-0', MISSED)
+    const t0 = performance.now()
+    net.online()
+    ws.reconnect()
+    const back = await waitUntil(() => opens === 2, WAIT_MS, 1)
+    const ms = back ? Math.round(performance.now() - t0) : null
+    return { ms, recovered: received, extra: back ? '' : `not open within ${WAIT_MS} ms` }
+  } finally {
+    pub?.close()
+    ws?.close()
+    await server.stop()
+  }
+}

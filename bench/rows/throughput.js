@@ -1,0 +1,78 @@
+/**
+ * Row "throughput": messages/s delivered through one node to N subscribers of one topic, one publisher with a
+ * window of 200 unacknowledged messages, ~100-byte frames. Lifeline with the memory store and with the Redis
+ * store, against a plain `ws` server doing the same fan-out. Subscribers are raw sockets counting frames
+ * (raw-fleet.js), so the figure is the server's. Target (issue 6): memory store ≥ 0.7× plain ws.
+ */
+import { startChild } from '../lib/proc.js'
+import { openPublisher } from '../lib/raw-publisher.js'
+import { startRedis, redisInstalled } from '../lib/redis.js'
+import { attempt, failed, count } from '../lib/line.js'
+import { ratio } from '../lib/stats.js'
+import { progress } from '../lib/log.js'
+
+const TARGET = 0.7
+
+export async function run({ quick }) {
+  const subscribers = quick ? 50 : 200
+  const messages = quick ? 2_000 : 5_000
+  const base = await attempt(() => measure('plain', {}, subscribers, messages))
+  const mem = await attempt(() => measure('lifeline', { BENCH_STORE: 'memory' }, subscribers, messages))
+  let redis
+  if (!redisInstalled()) redis = { skipped: 'skipped: redis-server not installed' }
+  else {
+    const server = await startRedis()
+    try {
+      redis = await attempt(() => measure('lifeline', { BENCH_STORE: server.url }, subscribers, messages))
+    } finally {
+      await server.stop()
+    }
+  }
+  const fmt = (x) => (x.error ? failed(x) : `${count(x.perSecond)} msg/s`)
+  const r = ratio(mem.perSecond, base.perSecond)
+  const what = `msg/s to ${subscribers} subscribers`
+  return {
+    lines: [
+      { row: 'throughput', measure: `${what}, memory store`, lifeline: fmt(mem), baseline: fmt(base), ratio: r, target: `≥ ${TARGET}× plain ws`, holds: r === null ? null : r >= TARGET },
+      {
+        row: 'throughput',
+        measure: `${what}, Redis store`,
+        lifeline: redis.skipped ?? fmt(redis),
+        baseline: fmt(base),
+        ratio: ratio(redis.perSecond, base.perSecond),
+        target: 'none (reported)',
+        holds: null,
+      },
+    ],
+    details: { subscribers, messages, plain: base, memory: mem, redis },
+  }
+}
+
+async function measure(kind, env, subscribers, messages) {
+  const label = kind === 'plain' ? 'plain ws' : `lifeline ${env.BENCH_STORE}`
+  const server = await startChild(kind === 'plain' ? 'plain-server.js' : 'lifeline-node.js', { env })
+  const fleet = await startChild('raw-fleet.js')
+  let pub
+  try {
+    const url = `ws://127.0.0.1:${(await server.call('info')).port}`
+    await fleet.call('connect', { kind, url, count: subscribers, rooms: 1 }, 60_000)
+    pub = await openPublisher(kind, url)
+    // Warm-up (JIT, buffers), then count from zero.
+    const warm = 200
+    await pub.publish('room-0', warm)
+    await fleet.call('waitCount', { perSocket: warm, timeoutMs: 20_000 }, 30_000)
+    await fleet.call('reset')
+    const t0 = Date.now()
+    await pub.publish('room-0', messages, { timeoutMs: 120_000 })
+    const r = await fleet.call('waitCount', { perSocket: messages, timeoutMs: 60_000 }, 70_000)
+    const seconds = (r.doneAt - t0) / 1000
+    const perSecond = r.total / seconds
+    progress('throughput', `${label}: ${count(r.total)} deliveries in ${seconds.toFixed(2)} s = ${count(perSecond)} msg/s`)
+    if (r.total < subscribers * messages) throw new Error(`only ${r.total} of ${subscribers * messages} delivered (${r.open} sockets open)`)
+    return { perSecond: Math.round(perSecond), deliveries: r.total, seconds }
+  } finally {
+    pub?.close()
+    await fleet.stop()
+    await server.stop()
+  }
+}
