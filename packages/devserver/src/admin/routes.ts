@@ -1,0 +1,45 @@
+/** Admin request → action, as a pure function of method and URL (tested without a server). */
+
+export type AdminAction =
+  | { kind: 'list' }
+  | { kind: 'add' }
+  | { kind: 'remove'; id: string }
+  | { kind: 'session'; session: string }
+  | { kind: 'kill'; id: string; signal: NodeJS.Signals }
+  | { kind: 'drain' | 'freeze' | 'thaw' | 'restart'; id: string }
+
+export type AdminRouteError = { error: { code: 'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'BAD_OPTION'; message: string } }
+
+const NODE_ACTIONS = ['kill', 'drain', 'freeze', 'thaw', 'restart'] as const
+const ROUTES = 'GET|POST nodes, POST nodes/:id/{kill,drain,freeze,thaw,restart}, DELETE nodes/:id, GET sessions/:sid'
+/** kill's `?signal=`: the ones that make sense against a node. */
+const SIGNALS = new Set(['SIGKILL', 'SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGSTOP', 'SIGCONT'])
+
+export function routeAdmin(method: string, url: URL): AdminAction | AdminRouteError {
+  const parts = url.pathname.replace(/^\/_lifeline\/api\/?/, '').split('/').filter(Boolean).map(decodeURIComponent)
+  const [resource, id, verb, ...rest] = parts
+  const wrongMethod = (allowed: string): AdminRouteError => ({
+    error: { code: 'METHOD_NOT_ALLOWED', message: `${method} ${url.pathname}: use ${allowed}` },
+  })
+  if (resource === 'sessions' && id && !verb) return method === 'GET' ? { kind: 'session', session: id } : wrongMethod('GET')
+  if (resource !== 'nodes' || rest.length > 0) return notFound(url)
+  if (!id) {
+    if (method === 'GET') return { kind: 'list' }
+    if (method === 'POST') return { kind: 'add' }
+    return wrongMethod('GET or POST')
+  }
+  if (!verb) return method === 'DELETE' ? { kind: 'remove', id } : wrongMethod('DELETE')
+  const action = NODE_ACTIONS.find((a) => a === verb)
+  if (!action) return notFound(url)
+  if (method !== 'POST') return wrongMethod('POST')
+  if (action !== 'kill') return { kind: action, id }
+  const signal = (url.searchParams.get('signal') ?? 'SIGKILL').toUpperCase()
+  if (!SIGNALS.has(signal)) {
+    return { error: { code: 'BAD_OPTION', message: `signal must be one of ${[...SIGNALS].join(', ')}, got "${signal}"` } }
+  }
+  return { kind: 'kill', id, signal: signal as NodeJS.Signals }
+}
+
+function notFound(url: URL): AdminRouteError {
+  return { error: { code: 'NOT_FOUND', message: `no admin route ${url.pathname}; routes: ${ROUTES}` } }
+}

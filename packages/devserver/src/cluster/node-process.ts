@@ -1,0 +1,142 @@
+/**
+ * One node process: fork it, host the memory store for it over IPC, wait until it says it listens, forward its
+ * output line by line, and know when it exited. No policy (restarts, routing): that is the supervisor's.
+ */
+import { fork, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { hostIpcStore } from '../store/ipc-host.js'
+import type { Store } from '../store/types.js'
+import { ClusterError, ClusterErrorCode } from './errors.js'
+import type { NodeProcessOptions } from './types.js'
+
+export interface SpawnOptions extends NodeProcessOptions {
+  id: string
+  host: string
+  secret: string
+  /** The supervisor's memory store to serve over IPC, or a `redis://…` spec the node opens itself. */
+  store: Store | string
+  entry: string
+  startTimeoutMs: number
+  log: (line: string, stream: 'stdout' | 'stderr') => void
+}
+
+export interface Exit {
+  code: number | null
+  signal: NodeJS.Signals | null
+}
+
+export class NodeProcess {
+  readonly child: ChildProcess
+  /** Resolves once the process has exited (never rejects). */
+  readonly exited: Promise<Exit>
+  exit: Exit | undefined
+  /** The node's own port, once it listens. */
+  port: number | undefined
+  private readonly recent: string[] = []
+
+  constructor(readonly options: SpawnOptions) {
+    const storeFlag = typeof options.store === 'string' ? options.store : 'ipc'
+    const args = ['--id', options.id, '--port', '0', '--host', options.host, '--store', storeFlag, '--secret', options.secret]
+    const flags: [string, number | undefined][] = [
+      ['--heartbeat-ms', options.heartbeatMs],
+      ['--timeout-ms', options.timeoutMs],
+      ['--session-ttl-ms', options.sessionTtlMs],
+      ['--drain-timeout-ms', options.drainTimeoutMs],
+      ['--max-frame-bytes', options.maxFrameBytes],
+    ]
+    for (const [flag, value] of flags) if (value !== undefined) args.push(flag, String(value))
+    // Pipes, not inherit: output is prefixed with the node id, and a test run can drop it.
+    this.child = fork(options.entry, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
+    const detach = typeof options.store === 'string' ? () => {} : hostIpcStore(options.store, this.child)
+    this.forward(this.child.stdout, 'stdout')
+    this.forward(this.child.stderr, 'stderr')
+    this.exited = new Promise((resolve) => {
+      // 'exit' can come without 'error' and vice versa (spawn failure): whichever first.
+      const done = (exit: Exit): void => {
+        if (this.exit) return
+        this.exit = exit
+        detach()
+        resolve(exit)
+      }
+      this.child.once('exit', (code, signal) => done({ code, signal }))
+      this.child.once('error', () => {
+        if (this.child.pid === undefined) done({ code: null, signal: null })
+      })
+    })
+  }
+
+  get id(): string {
+    return this.options.id
+  }
+  get pid(): number | undefined {
+    return this.child.pid
+  }
+  get alive(): boolean {
+    return this.exit === undefined
+  }
+
+  /** Resolves with the port once the node sent `{ type: 'ready' }`; rejects if it exits or times out first. */
+  ready(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        cleanup()
+        this.child.kill('SIGKILL')
+        reject(this.failure(ClusterErrorCode.NODE_START_TIMEOUT, `did not listen within ${this.options.startTimeoutMs} ms`))
+      }, this.options.startTimeoutMs)
+      const onMessage = (message: unknown): void => {
+        const m = message as { type?: unknown; port?: unknown }
+        if (m?.type !== 'ready' || typeof m.port !== 'number') return
+        cleanup()
+        this.port = m.port
+        resolve(m.port)
+      }
+      const cleanup = (): void => {
+        clearTimeout(timer)
+        this.child.off('message', onMessage)
+      }
+      this.child.on('message', onMessage)
+      void this.exited.then((exit) => {
+        if (this.port !== undefined) return
+        cleanup()
+        reject(this.failure(ClusterErrorCode.NODE_START_FAILED, `exited (code ${exit.code}, signal ${exit.signal}) before listening`))
+      })
+    })
+  }
+
+  /** Sends a signal if the process is alive; false if it was already gone. */
+  signal(signal: NodeJS.Signals): boolean {
+    if (!this.alive) return false
+    try {
+      return this.child.kill(signal)
+    } catch {
+      return false
+    }
+  }
+
+  private failure(code: ClusterErrorCode, what: string): ClusterError {
+    const tail = this.recent.length ? `; its last output:\n${this.recent.join('\n')}` : ''
+    return new ClusterError(code, `node ${this.id} (${this.options.entry}) ${what}${tail}`)
+  }
+
+  private forward(stream: NodeJS.ReadableStream | null, name: 'stdout' | 'stderr'): void {
+    if (!stream) return
+    // Always read: an unread pipe fills and blocks the node on its next log line.
+    createInterface({ input: stream }).on('line', (line) => {
+      this.recent.push(line)
+      if (this.recent.length > 20) this.recent.shift()
+      this.options.log(`[${this.id}] ${line}`, name)
+    })
+  }
+}
+
+/**
+ * The node entry script: dist/node/main.js next to this file's own dist folder. When this file runs from
+ * src/ (tests on the sources), the built script in dist/ is used: node processes always run built JS.
+ */
+export function defaultNodeEntry(): string {
+  const beside = fileURLToPath(new URL('../node/main.js', import.meta.url))
+  if (existsSync(beside)) return beside
+  return fileURLToPath(new URL('../../dist/node/main.js', import.meta.url))
+}

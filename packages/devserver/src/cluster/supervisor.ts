@@ -1,0 +1,268 @@
+/**
+ * The supervisor: starts node processes and the balancer, keeps one in-memory store for them (or points them
+ * at Redis), and turns kill / drain / freeze / thaw / add / remove / restart into real process signals.
+ */
+import { randomBytes } from 'node:crypto'
+import { Balancer } from '../balancer/index.js'
+import { MemoryStore } from '../store/memory.js'
+import type { Store } from '../store/types.js'
+import { createAdminHandler } from '../admin/api.js'
+import { startChaos } from './chaos.js'
+import { ClusterError, ClusterErrorCode } from './errors.js'
+import { NodeProcess, defaultNodeEntry } from './node-process.js'
+import type { Cluster, ClusterNode, ClusterOptions, NodeStatus } from './types.js'
+
+/** One node id and its current process. A restart puts a new process in the same slot. */
+interface Slot {
+  id: string
+  proc: NodeProcess | undefined
+  phase: 'running' | 'frozen' | 'draining'
+  /** The current process's exit was asked for (drain, remove, restart, stop): do not restart it. */
+  expectedExit: boolean
+  /** Unexpected exits in a row, for the restart backoff. */
+  crashes: number
+  startedAt: number
+}
+
+/** Signals after which a process keeps running: kill() resolves once sent instead of waiting for an exit. */
+const NON_FATAL = new Set<NodeJS.Signals>(['SIGSTOP', 'SIGCONT', 'SIGTSTP', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'])
+
+class Supervisor implements Cluster {
+  private readonly slots = new Map<string, Slot>()
+  private nextId = 1
+  private stopping: Promise<void> | undefined
+  private stopChaos: () => void = () => {}
+  private readonly killAllOnExit = (): void => {
+    for (const slot of this.slots.values()) slot.proc?.signal('SIGKILL')
+  }
+
+  constructor(
+    private readonly options: ClusterOptions & { secret: string; host: string; entry: string },
+    private readonly balancer: Balancer,
+    private readonly store: Store | string,
+  ) {
+    // Nodes also exit when their IPC channel closes; this covers a supervisor that exits without stop().
+    process.once('exit', this.killAllOnExit)
+  }
+
+  get url(): string {
+    return this.balancer.url
+  }
+  get adminUrl(): string {
+    return `http://${this.balancer.host}:${this.balancer.port}/_lifeline/api`
+  }
+
+  get nodes(): ClusterNode[] {
+    return [...this.slots.values()].map((slot) => this.snapshot(slot))
+  }
+
+  async kill(id: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const slot = this.live(id)
+    const proc = slot.proc as NodeProcess
+    proc.signal(signal)
+    if (NON_FATAL.has(signal)) return
+    // A stopped process cannot act on a catchable signal; let it run so it can (SIGKILL needs no help).
+    if (slot.phase === 'frozen') proc.signal('SIGCONT')
+    await proc.exited
+  }
+
+  async drain(id: string): Promise<void> {
+    const slot = this.live(id)
+    const proc = slot.proc as NodeProcess
+    slot.expectedExit = true
+    slot.phase = 'draining'
+    // Out of routing first, so the clients the node closes with 1012 reconnect to the others, not back to it.
+    this.balancer.setDraining(id, true)
+    proc.signal('SIGTERM')
+    proc.signal('SIGCONT') // a frozen node must run to drain
+    // The node bounds its own drain (drainTimeoutMs); this is the last resort if it hangs anyway.
+    const grace = (this.options.drainTimeoutMs ?? 5_000) + 5_000
+    const timer = setTimeout(() => proc.signal('SIGKILL'), grace)
+    await proc.exited
+    clearTimeout(timer)
+  }
+
+  async freeze(id: string): Promise<void> {
+    const slot = this.live(id)
+    slot.proc?.signal('SIGSTOP')
+    slot.phase = 'frozen'
+  }
+
+  async thaw(id: string): Promise<void> {
+    const slot = this.live(id)
+    slot.proc?.signal('SIGCONT')
+    if (slot.phase === 'frozen') slot.phase = 'running'
+  }
+
+  async addNode(): Promise<ClusterNode> {
+    this.assertRunning()
+    const slot: Slot = { id: `n${this.nextId++}`, proc: undefined, phase: 'running', expectedExit: false, crashes: 0, startedAt: 0 }
+    this.slots.set(slot.id, slot)
+    await this.launch(slot)
+    return this.snapshot(slot)
+  }
+
+  async removeNode(id: string): Promise<void> {
+    const slot = this.slot(id)
+    if (slot.proc?.alive) await this.drain(id)
+    this.slots.delete(id)
+    this.balancer.remove(id)
+  }
+
+  async restart(id: string): Promise<ClusterNode> {
+    const slot = this.slot(id)
+    if (slot.proc?.alive) await this.drain(id)
+    await this.launch(slot)
+    return this.snapshot(slot)
+  }
+
+  async rollingRestart(): Promise<void> {
+    for (const slot of [...this.slots.values()]) if (slot.proc?.alive) await this.restart(slot.id)
+  }
+
+  nodeOf(sessionId: string): string | undefined {
+    return this.balancer.nodeOf(sessionId)
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.stopChaos()
+      const procs = [...this.slots.values()].flatMap((s) => (s.proc ? [s.proc] : []))
+      for (const slot of this.slots.values()) slot.expectedExit = true
+      for (const proc of procs) proc.signal('SIGKILL')
+      await Promise.all(procs.map((p) => p.exited))
+      await this.balancer.close()
+      if (typeof this.store !== 'string') await this.store.close()
+      process.off('exit', this.killAllOnExit)
+    })()
+    return this.stopping
+  }
+
+  /** Starts `count` nodes in parallel; used once by startCluster. */
+  async startNodes(count: number): Promise<void> {
+    const slots = Array.from({ length: count }, () => {
+      const slot: Slot = { id: `n${this.nextId++}`, proc: undefined, phase: 'running', expectedExit: false, crashes: 0, startedAt: 0 }
+      this.slots.set(slot.id, slot)
+      return slot
+    })
+    await Promise.all(slots.map((slot) => this.launch(slot)))
+    if (this.options.chaosMs) this.stopChaos = startChaos(this, this.options.chaosMs, (line) => this.log(line))
+  }
+
+  /** Starts a fresh process in the slot and adds it to the balancer once it listens. */
+  private async launch(slot: Slot): Promise<void> {
+    this.assertRunning()
+    const o = this.options
+    const proc = new NodeProcess({
+      id: slot.id,
+      host: '127.0.0.1', // nodes sit behind the balancer; only it needs to be reachable
+      secret: o.secret,
+      store: this.store,
+      entry: o.entry,
+      startTimeoutMs: o.startTimeoutMs ?? 15_000,
+      log: o.log ?? defaultLog,
+      heartbeatMs: o.heartbeatMs,
+      timeoutMs: o.timeoutMs,
+      sessionTtlMs: o.sessionTtlMs,
+      drainTimeoutMs: o.drainTimeoutMs,
+      maxFrameBytes: o.maxFrameBytes,
+    })
+    slot.proc = proc
+    slot.phase = 'running'
+    slot.expectedExit = false
+    slot.startedAt = Date.now()
+    void proc.exited.then((exit) => {
+      if (slot.proc !== proc) return
+      // At once, not at the next health check: clients of a dead node learn it in milliseconds.
+      this.balancer.down(slot.id, 'process exited')
+      this.log(`[supervisor] node ${slot.id} exited (${exit.signal ?? `code ${exit.code}`})`)
+      if (!slot.expectedExit && this.options.restart && !this.stopping && this.slots.get(slot.id) === slot) this.respawn(slot)
+    })
+    const port = await proc.ready()
+    if (slot.proc === proc && proc.alive) this.balancer.add({ id: slot.id, host: '127.0.0.1', port })
+  }
+
+  /** restart: true. Backoff doubles per crash in a row (100 ms … 5 s), so a crash loop does not spin. */
+  private respawn(slot: Slot): void {
+    slot.crashes = Date.now() - slot.startedAt > 10_000 ? 1 : slot.crashes + 1
+    const delay = Math.min(5_000, 100 * 2 ** (slot.crashes - 1))
+    setTimeout(() => {
+      if (this.stopping || slot.proc?.alive || this.slots.get(slot.id) !== slot) return
+      this.launch(slot).catch((e: Error) => this.log(`[supervisor] restart of ${slot.id} failed: ${e.message}`))
+    }, delay).unref()
+  }
+
+  private snapshot(slot: Slot): ClusterNode {
+    return {
+      id: slot.id,
+      pid: slot.proc?.pid,
+      port: slot.proc?.port,
+      status: this.statusOf(slot),
+      connections: this.balancer.connections(slot.id),
+    }
+  }
+
+  private statusOf(slot: Slot): NodeStatus {
+    const proc = slot.proc
+    if (!proc || !proc.alive) return 'dead'
+    if (proc.port === undefined) return 'starting'
+    if (slot.phase === 'frozen') return 'frozen'
+    const backend = this.balancer.backends().find((b) => b.id === slot.id)
+    if (slot.phase === 'draining' || backend?.draining) return 'draining'
+    return backend?.health === 'up' ? 'up' : 'down'
+  }
+
+  private slot(id: string): Slot {
+    this.assertRunning()
+    const slot = this.slots.get(id)
+    if (!slot) throw new ClusterError(ClusterErrorCode.NODE_NOT_FOUND, `no node "${id}"; nodes are ${[...this.slots.keys()].join(', ') || 'none'}`)
+    return slot
+  }
+
+  private live(id: string): Slot {
+    const slot = this.slot(id)
+    if (!slot.proc?.alive) throw new ClusterError(ClusterErrorCode.NODE_NOT_RUNNING, `node "${id}" is not running; restart it first`)
+    return slot
+  }
+
+  private assertRunning(): void {
+    if (this.stopping) throw new ClusterError(ClusterErrorCode.CLUSTER_STOPPED, 'the cluster was stopped; start a new one')
+  }
+
+  private log(line: string): void {
+    ;(this.options.log ?? defaultLog)(line, 'stderr')
+  }
+}
+
+function defaultLog(line: string, stream: 'stdout' | 'stderr'): void {
+  if (stream === 'stderr') process.stderr.write(line + '\n')
+}
+
+/** Starts a cluster: the store, the balancer, `nodes` node processes; resolves once every node is up. */
+export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
+  const count = options.nodes ?? 3
+  if (!Number.isInteger(count) || count < 0) throw new ClusterError(ClusterErrorCode.BAD_OPTION, `nodes must be an integer >= 0, got ${count}`)
+  const spec = options.store ?? 'memory'
+  if (spec !== 'memory' && !/^rediss?:\/\//.test(spec)) {
+    throw new ClusterError(ClusterErrorCode.BAD_OPTION, `store must be "memory" or a redis:// URL, got "${spec}"`)
+  }
+  const store: Store | string = spec === 'memory' ? new MemoryStore({ retention: options.retention }) : spec
+  const resolved = {
+    ...options,
+    host: options.host ?? '127.0.0.1',
+    secret: options.secret ?? randomBytes(32).toString('base64url'),
+    entry: options.nodeEntry ?? defaultNodeEntry(),
+  }
+  let cluster: Supervisor | undefined
+  const admin = createAdminHandler(() => cluster, { allowRemote: options.adminRemote ?? false })
+  const balancer = new Balancer({ port: options.port ?? 0, host: resolved.host, health: options.health, onRequest: admin })
+  await balancer.listen()
+  cluster = new Supervisor(resolved, balancer, store)
+  try {
+    await cluster.startNodes(count)
+  } catch (e) {
+    await cluster.stop()
+    throw e
+  }
+  return cluster
+}

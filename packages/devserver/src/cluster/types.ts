@@ -1,0 +1,92 @@
+/** The supervisor's public shapes: options, node records, the cluster handle. */
+
+/**
+ * starting: spawned, not yet listening. up: listening and passing health checks. down: alive but failing
+ * health checks (or refusing connections). draining: leaving (SIGTERM sent; clients get 1012). frozen:
+ * SIGSTOPped by `freeze`. dead: the process has exited.
+ */
+export type NodeStatus = 'starting' | 'up' | 'down' | 'draining' | 'frozen' | 'dead'
+
+export interface ClusterNode {
+  id: string
+  /** OS process id of the current process (the last one, once dead). */
+  pid: number | undefined
+  /** The node's own port (clients use the balancer's); undefined until it listens. */
+  port: number | undefined
+  status: NodeStatus
+  /** Live client connections the balancer proxies to it. */
+  connections: number
+}
+
+/** Passed to every node process as flags; each default lives in the node (src/node/options.ts). */
+export interface NodeProcessOptions {
+  heartbeatMs?: number
+  timeoutMs?: number
+  sessionTtlMs?: number
+  drainTimeoutMs?: number
+  maxFrameBytes?: number
+}
+
+export interface ClusterOptions extends NodeProcessOptions {
+  /** Node processes to start. Default 3: one to kill, one to take its sessions, one so it is still a cluster. */
+  nodes?: number
+  /** Balancer port. Default 0 (a free port; read `cluster.url`). */
+  port?: number
+  /** Balancer and node host. Default '127.0.0.1': a dev cluster is not on the network unless asked. */
+  host?: string
+  /**
+   * `memory` (default): one in-memory store held by this process, served to nodes over IPC.
+   * `redis://…`: every node connects to that Redis itself.
+   */
+  store?: string
+  /** HMAC secret for session tokens, shared by every node. Default: random per cluster. */
+  secret?: string
+  /** Start a crashed node again (same id). Default false: tests want a killed node to stay dead. */
+  restart?: boolean
+  /** Kill a random live node every this many ms, then start it again. Default: off. */
+  chaosMs?: number
+  /** Balancer health checks; defaults in balancer/health.ts. */
+  health?: { intervalMs?: number; timeoutMs?: number; downAfter?: number; upAfter?: number }
+  /** Memory store retention (ignored with Redis); defaults in store/retention.ts. */
+  retention?: { maxMessages?: number; maxAgeMs?: number }
+  /** How long a node may take to start listening. Default 15 s: a cold start on a busy 2-core machine takes ~1 s. */
+  startTimeoutMs?: number
+  /**
+   * Where node output and supervisor events go, one line each, prefixed `[n1]`. Default: nodes' stderr and
+   * supervisor events to this process's stderr; nodes' stdout dropped (a test run stays readable).
+   */
+  log?: (line: string, stream: 'stdout' | 'stderr') => void
+  /** Serve the admin API to non-loopback addresses too. Default false: it can kill nodes. */
+  adminRemote?: boolean
+  /** Node entry script. Default: dist/node/main.js of this package. */
+  nodeEntry?: string
+}
+
+export interface Cluster {
+  /** ws:// URL of the balancer: what clients connect to. */
+  readonly url: string
+  /** http:// URL of the admin API on the balancer port. */
+  readonly adminUrl: string
+  /** A snapshot of every node the cluster knows, in id order. */
+  readonly nodes: ClusterNode[]
+  /** Send `signal` (default SIGKILL: a real death) and resolve once the process has exited. */
+  kill(id: string, signal?: NodeJS.Signals): Promise<void>
+  /** The deploy path: out of the balancer, SIGTERM (clients get 1012), resolve once exited. */
+  drain(id: string): Promise<void>
+  /** SIGSTOP: sockets stay open, nothing answers (a hung VM, a GC pause, a stuck event loop). */
+  freeze(id: string): Promise<void>
+  /** SIGCONT. The balancer routes to it again after its next good health check. */
+  thaw(id: string): Promise<void>
+  /** Start one more node; resolves once it is up. */
+  addNode(): Promise<ClusterNode>
+  /** Drain it (if alive), then forget it. */
+  removeNode(id: string): Promise<void>
+  /** Drain it (if alive), then start a fresh process with the same id; resolves once that one is up. */
+  restart(id: string): Promise<ClusterNode>
+  /** restart() every live node, one after the other. */
+  rollingRestart(): Promise<void>
+  /** The node holding the session's live connection now (through the balancer), or undefined. */
+  nodeOf(sessionId: string): string | undefined
+  /** Kill every node, close the balancer and the store; resolves when nothing is left running. */
+  stop(): Promise<void>
+}
