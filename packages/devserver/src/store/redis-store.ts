@@ -1,0 +1,286 @@
+/**
+ * The `redis` store: topic logs, session records and live fan-out in a real Redis, for clusters that span
+ * machines. Passes the same contract suite as `memory` (test/store-contract.ts).
+ *
+ * Why node-redis (the `redis` package, v6) rather than ioredis: it is Redis's own maintained client (ioredis
+ * is in maintenance mode), it supports Node 20 (`engines: >=20`), its reconnect strategy, offline-queue switch
+ * and automatic re-subscription after a reconnect are exactly the three knobs this store needs, and it is
+ * already the devserver's dependency, so nothing else is installed.
+ *
+ * Availability: while Redis is unreachable every call rejects at once with a `StoreUnavailableError` (the
+ * offline queue is off, so nothing is silently applied later); the node answers STORE_UNAVAILABLE and the
+ * client's outbox keeps the message until Redis is back. The client reconnects by itself.
+ */
+import { randomBytes } from 'node:crypto'
+import { createClient } from 'redis'
+import { ErrorCode } from '@lifeline/protocol'
+import { APPEND, APPLY, CLAIM, HEAD, READ, TOUCH } from './redis-scripts.js'
+import { LiveFanout } from './redis-live.js'
+import { ScriptRunner, type RedisLike } from './redis-run.js'
+import { retentionWith } from './retention.js'
+import type {
+  ApplyOp, ApplyResult, LiveListener, Retention, SessionRecord, Store, StoredMessage, TopicHead,
+} from './types.js'
+
+export interface RedisStoreOptions {
+  /** Message retention per topic. Defaults: DEFAULT_RETENTION (retention.ts), shared with the memory store. */
+  retention?: Partial<Retention>
+  /** Prefix for every key and channel. Default `lifeline:`: lets one Redis serve other apps (or clusters) too. */
+  prefix?: string
+  /**
+   * A command not answered within this long fails as STORE_UNAVAILABLE. Default 2,000 ms: well inside the
+   * client's 5 s heartbeat timeout, so a hung Redis is reported before clients give up on the node.
+   */
+  commandTimeoutMs?: number
+  /**
+   * Reconnect delay cap; delays start at 50 ms and double (node-redis retries once at once). Default 1,000 ms: nodes are few (not thousands of clients), so retrying every second
+   * costs Redis nothing and bounds how long clients wait after Redis is back.
+   */
+  reconnectMaxMs?: number
+  /** `createRedisStore` gives up when Redis is not reachable within this long. Default 10,000 ms. */
+  connectTimeoutMs?: number
+  /**
+   * A topic's keys expire after this long without reads or writes. Default 24 h: reclaims the inbox topics of
+   * sessions long gone (their session TTL is minutes); a reader returning later gets an `epoch` gap.
+   */
+  topicIdleTtlMs?: number
+}
+
+export const DEFAULTS: Omit<Resolved, 'retention'> = {
+  prefix: 'lifeline:',
+  commandTimeoutMs: 2_000,
+  reconnectMaxMs: 1_000,
+  connectTimeoutMs: 10_000,
+  topicIdleTtlMs: 24 * 3600_000,
+}
+
+/** Thrown by every store call while Redis is unreachable or too slow; the node maps it to STORE_UNAVAILABLE. */
+export class StoreUnavailableError extends Error {
+  readonly code = ErrorCode.STORE_UNAVAILABLE
+  constructor(cause: unknown) {
+    super(`Redis store unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
+    this.name = 'StoreUnavailableError'
+  }
+}
+
+/** Connect to Redis at `url` (`redis://[user:pass@]host:port[/db]`) and return a Store. */
+export async function createRedisStore(url: string, options: RedisStoreOptions = {}): Promise<RedisStore> {
+  const o: Resolved = { ...DEFAULTS, ...options, retention: retentionWith(options.retention) }
+  const main = makeClient(url, o, true)
+  // The subscriber keeps its offline queue: a SUBSCRIBE issued while Redis is down is sent on reconnect.
+  const sub = makeClient(url, o, false)
+  const store = new RedisStore(main, sub, o)
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`Redis at ${url} not reachable within ${o.connectTimeoutMs} ms (check --store)`)),
+      o.connectTimeoutMs,
+    )
+  })
+  try {
+    await Promise.race([Promise.all([main.connect(), sub.connect()]), timeout])
+  } catch (e) {
+    main.destroy()
+    sub.destroy()
+    throw e
+  } finally {
+    clearTimeout(timer)
+  }
+  return store
+}
+
+type Resolved = Required<Omit<RedisStoreOptions, 'retention'>> & { retention: Retention }
+
+function makeClient(url: string, o: Resolved, failFastOffline: boolean) {
+  return createClient({
+    url,
+    // On for commands: one sent while Redis is down must fail now, not run later behind the client's back.
+    disableOfflineQueue: failFastOffline,
+    maintNotifications: 'disabled', // Redis Enterprise only; avoids a failing handshake step on OSS Redis.
+    commandOptions: { timeout: o.commandTimeoutMs },
+    socket: {
+      connectTimeout: o.commandTimeoutMs,
+      reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, o.reconnectMaxMs),
+    },
+  })
+}
+type Client = ReturnType<typeof makeClient>
+
+export class RedisStore implements Store {
+  readonly #main: Client
+  readonly #sub: Client
+  readonly #o: Resolved
+  readonly #run: ScriptRunner
+  readonly #live: LiveFanout
+  readonly #availability = new Set<(up: boolean) => void>()
+  #up = false
+  #closed = false
+
+  constructor(main: Client, sub: Client, options: Resolved) {
+    this.#main = main
+    this.#sub = sub
+    this.#o = options
+    this.#run = new ScriptRunner(main as unknown as RedisLike, [APPLY, APPEND, HEAD, READ, CLAIM, TOUCH])
+    this.#live = new LiveFanout(
+      {
+        head: (t) => this.head(t),
+        read: (t, from, limit) => this.read(t, from, limit),
+        listen: (t, fn) => sub.subscribe(this.#channel(t), (raw) => fn(JSON.parse(raw) as StoredMessage)),
+        unlisten: (t) => sub.unsubscribe(this.#channel(t)),
+      },
+      () => undefined, // Redis errors reach the availability listeners; a failed sync retries on reconnect.
+    )
+    main.on('ready', () => this.#run.load()) // registered first: SCRIPT LOAD goes out before anything else
+    for (const c of [main, sub]) {
+      // node-redis throws an unhandled 'error' if nobody listens; connection errors are reported as availability.
+      c.on('error', () => this.#update())
+      c.on('end', () => this.#update())
+      c.on('ready', () => {
+        this.#update()
+        // Either connection coming back may mean missed live messages (sub) or failed syncs (main).
+        if (this.#up) this.#live.resyncAll()
+      })
+    }
+  }
+
+  onAvailability(listener: (up: boolean) => void): () => void {
+    this.#availability.add(listener)
+    return () => this.#availability.delete(listener)
+  }
+
+  async createSession(id: string, ttlMs: number): Promise<SessionRecord> {
+    const expiresAt = Date.now() + ttlMs
+    const key = this.#key('s:', id)
+    await this.#call(() =>
+      this.#main.multi().del(key).hSet(key, { acked: 0, generation: 1, expiresAt }).pExpire(key, ttlMs).exec(),
+    )
+    return { id, acked: 0, generation: 1, expiresAt }
+  }
+
+  async claimSession(id: string, ttlMs: number): Promise<SessionRecord | null> {
+    const expiresAt = Date.now() + ttlMs
+    const r = (await this.#script(CLAIM, [this.#key('s:', id)], [ttlMs, expiresAt])) as number[]
+    if (r.length === 0) return null
+    return { id, acked: Number(r[0]), generation: Number(r[1]), expiresAt }
+  }
+
+  async touchSession(id: string, generation: number, ttlMs: number): Promise<boolean> {
+    const r = await this.#script(TOUCH, [this.#key('s:', id)], [generation, ttlMs, Date.now() + ttlMs])
+    return Number(r) === 1
+  }
+
+  async apply(op: ApplyOp): Promise<ApplyResult> {
+    const keys = [this.#key('s:', op.session)]
+    const args: (string | number)[] = [...this.#prelude(), this.#channel(''), op.generation, op.seq]
+    const data = op.appends.map((a) => toJson(a.data))
+    op.appends.forEach((a, i) => {
+      keys.push(this.#key('m:', a.topic), this.#key('l:', a.topic))
+      args.push(a.topic, data[i]!)
+    })
+    const r = (await this.#script(APPLY, keys, args)) as (string | number)[]
+    switch (r[0]) {
+      case 'applied': {
+        const time = Number(r[1])
+        const messages = op.appends.map((a, i) => ({
+          topic: a.topic, epoch: String(r[2 + 2 * i]), offset: Number(r[3 + 2 * i]), data: a.data, time,
+        }))
+        return { status: 'applied', messages }
+      }
+      case 'duplicate':
+        return { status: 'duplicate' }
+      case 'seq-gap':
+        return { status: 'seq-gap', acked: Number(r[1]) }
+      case 'stale-generation':
+        return { status: 'stale-generation' }
+      case 'unknown-session':
+        return { status: 'unknown-session' }
+      default:
+        throw new Error(`unexpected reply from the apply script: ${JSON.stringify(r)}`)
+    }
+  }
+
+  async append(topic: string, data: unknown): Promise<StoredMessage> {
+    const r = (await this.#script(APPEND, this.#topicKeys(topic), [
+      ...this.#prelude(), this.#channel(topic), topic, toJson(data),
+    ])) as [number, string, number]
+    return { topic, time: Number(r[0]), epoch: String(r[1]), offset: Number(r[2]), data }
+  }
+
+  async head(topic: string): Promise<TopicHead> {
+    const r = (await this.#script(HEAD, this.#topicKeys(topic), this.#prelude())) as [string, number, number]
+    return { epoch: String(r[0]), last: Number(r[1]), first: Number(r[2]) }
+  }
+
+  async read(topic: string, from: number, limit: number): Promise<StoredMessage[]> {
+    if (limit <= 0) return []
+    const r = (await this.#script(READ, this.#topicKeys(topic), [
+      ...this.#prelude(), Math.max(0, Math.floor(from)), Math.floor(limit),
+    ])) as [string | null, [string, string[]][]?]
+    const epoch = r[0]
+    if (!epoch) return []
+    return (r[1] ?? []).map(([id, fields]) => ({
+      topic,
+      epoch,
+      offset: Number.parseInt(id, 10),
+      data: JSON.parse(fields[1]!) as unknown,
+      time: Number(fields[3]),
+    }))
+  }
+
+  subscribe(topic: string, listener: LiveListener): () => void {
+    return this.#live.subscribe(topic, listener)
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    this.#availability.clear()
+    // destroy, not close: close() waits for replies that never come while Redis is down.
+    this.#sub.destroy()
+    this.#main.destroy()
+  }
+
+  #update(): void {
+    const up = !this.#closed && this.#main.isReady && this.#sub.isReady
+    if (up === this.#up) return
+    this.#up = up
+    for (const l of [...this.#availability]) l(up)
+  }
+
+  async #script(script: string, keys: string[], args: (string | number)[]): Promise<unknown> {
+    return this.#call(() => this.#run.run(script, keys, args.map(String)))
+  }
+
+  async #call<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw new StoreUnavailableError('the store is closed')
+    try {
+      return await fn()
+    } catch (e) {
+      // Script errors (a bug, or a key of the wrong type) are not outages; report them as they are.
+      if (e instanceof Error && /^(ERR|WRONGTYPE)/.test(e.message)) throw e
+      throw new StoreUnavailableError(e)
+    }
+  }
+
+  #prelude(): (string | number)[] {
+    const { maxMessages, maxAgeMs } = this.#o.retention
+    return [randomBytes(8).toString('base64url'), maxMessages, maxAgeMs, this.#o.topicIdleTtlMs]
+  }
+
+  #topicKeys(topic: string): string[] {
+    return [this.#key('m:', topic), this.#key('l:', topic)]
+  }
+
+  #key(kind: 's:' | 'm:' | 'l:', name: string): string {
+    return `${this.#o.prefix}${kind}${name}`
+  }
+
+  #channel(topic: string): string {
+    return `${this.#o.prefix}live:${topic}`
+  }
+}
+
+/** JSON text for the log; `undefined` (allowed by the protocol's `data`) is stored as null. */
+function toJson(data: unknown): string {
+  return JSON.stringify(data) ?? 'null'
+}
