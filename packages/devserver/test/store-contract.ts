@@ -1,0 +1,193 @@
+/**
+ * The store contract: every Store implementation registers these tests with its own factory.
+ *   storeContract('memory', (o) => Promise.resolve(new MemoryStore(o)))
+ * `makeStore` must honour `options.retention` (the suite shrinks it to test retention without 10,000 writes).
+ * Age and expiry tests use short real ages (a few hundred ms), so a store with a server-side clock (Redis) runs
+ * them unchanged.
+ */
+import { randomUUID } from 'node:crypto'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { Retention, Store, StoredMessage } from '../src/store/types.js'
+
+export interface ContractStoreOptions {
+  retention: Retention
+}
+export type MakeStore = (options: ContractStoreOptions) => Promise<Store>
+
+const roomy: Retention = { maxMessages: 10_000, maxAgeMs: 120_000 }
+const TTL = 60_000
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+/** Unique names, so a store shared between tests (one Redis) never sees another test's topic or session. */
+const unique = (p: string) => `${p}-${randomUUID().slice(0, 8)}`
+
+export function storeContract(name: string, makeStore: MakeStore, cleanup?: () => Promise<void>): void {
+  describe(`store contract: ${name}`, () => {
+    const opened: Store[] = []
+    const open = async (retention: Partial<Retention> = {}) => {
+      const store = await makeStore({ retention: { ...roomy, ...retention } })
+      opened.push(store)
+      return store
+    }
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((s) => s.close()))
+      await cleanup?.()
+    })
+
+    it('appends with dense offsets from 1 under one epoch, and reads ranges', async () => {
+      const store = await open()
+      const topic = unique('dense')
+      expect(await store.head(topic)).toMatchObject({ last: 0, first: 1 })
+      const appended: StoredMessage[] = []
+      for (let i = 0; i < 5; i++) appended.push(await store.append(topic, { i }))
+      expect(appended.map((m) => m.offset)).toEqual([1, 2, 3, 4, 5])
+      const epoch = appended[0]!.epoch
+      expect(epoch.length).toBeGreaterThan(0)
+      expect(appended.every((m) => m.epoch === epoch && m.topic === topic)).toBe(true)
+      expect(await store.head(topic)).toEqual({ epoch, last: 5, first: 1 })
+      expect((await store.read(topic, 2, 2)).map((m) => [m.offset, m.data])).toEqual([[2, { i: 1 }], [3, { i: 2 }]])
+      expect((await store.read(topic, 4, 100)).map((m) => m.offset)).toEqual([4, 5])
+      expect(await store.read(topic, 6, 10)).toEqual([])
+      expect((await store.read(topic, 0, 10)).map((m) => m.offset)).toEqual([1, 2, 3, 4, 5])
+    })
+
+    it('gives each topic its own offsets', async () => {
+      const store = await open()
+      const [a, b] = [unique('a'), unique('b')]
+      await store.append(a, 1)
+      await store.append(a, 2)
+      expect((await store.append(b, 3)).offset).toBe(1)
+    })
+
+    it('gives a new store incarnation a new epoch', async () => {
+      const first = await open()
+      const topic = unique('epoch')
+      const e1 = (await first.append(topic, 1)).epoch
+      expect((await first.head(topic)).epoch).toBe(e1)
+      // Only meaningful for stores whose data dies with them (memory); a persistent store keeps its epoch.
+      if (name.startsWith('memory') || name.startsWith('ipc')) {
+        const second = await open()
+        expect((await second.head(topic)).epoch).not.toBe(e1)
+      }
+    })
+
+    it('keeps at most maxMessages per topic', async () => {
+      const store = await open({ maxMessages: 3 })
+      const topic = unique('count')
+      for (let i = 1; i <= 7; i++) await store.append(topic, i)
+      expect(await store.head(topic)).toMatchObject({ last: 7, first: 5 })
+      expect((await store.read(topic, 1, 10)).map((m) => m.offset)).toEqual([5, 6, 7])
+    })
+
+    it('drops messages older than maxAgeMs', async () => {
+      const store = await open({ maxAgeMs: 300 })
+      const topic = unique('age')
+      await store.append(topic, 'old')
+      await sleep(450)
+      await store.append(topic, 'new')
+      expect(await store.head(topic)).toMatchObject({ last: 2, first: 2 })
+      expect((await store.read(topic, 1, 10)).map((m) => m.data)).toEqual(['new'])
+      await sleep(450)
+      expect(await store.head(topic)).toMatchObject({ last: 2, first: 3 })
+      expect(await store.read(topic, 1, 10)).toEqual([])
+    })
+
+    it('applies a pub atomically and advances acked', async () => {
+      const store = await open()
+      const [sid, topic] = [unique('s'), unique('t')]
+      expect(await store.createSession(sid, TTL)).toMatchObject({ id: sid, acked: 0, generation: 1 })
+      const r = await store.apply({ session: sid, generation: 1, seq: 1, appends: [{ topic, data: 'x' }, { topic, data: 'y' }] })
+      expect(r.status).toBe('applied')
+      if (r.status === 'applied') expect(r.messages.map((m) => [m.offset, m.data])).toEqual([[1, 'x'], [2, 'y']])
+      expect(await store.apply({ session: sid, generation: 1, seq: 2, appends: [] })).toMatchObject({ status: 'applied', messages: [] })
+      expect(await store.claimSession(sid, TTL)).toMatchObject({ acked: 2 })
+    })
+
+    it('answers duplicate for seq <= acked without appending', async () => {
+      const store = await open()
+      const [sid, topic] = [unique('s'), unique('t')]
+      await store.createSession(sid, TTL)
+      await store.apply({ session: sid, generation: 1, seq: 1, appends: [{ topic, data: 1 }] })
+      expect(await store.apply({ session: sid, generation: 1, seq: 1, appends: [{ topic, data: 1 }] })).toEqual({ status: 'duplicate' })
+      expect((await store.head(topic)).last).toBe(1)
+    })
+
+    it('answers seq-gap when a seq skips ahead, with the current acked, and appends nothing', async () => {
+      const store = await open()
+      const [sid, topic] = [unique('s'), unique('t')]
+      await store.createSession(sid, TTL)
+      await store.apply({ session: sid, generation: 1, seq: 1, appends: [] })
+      expect(await store.apply({ session: sid, generation: 1, seq: 3, appends: [{ topic, data: 3 }] })).toEqual({ status: 'seq-gap', acked: 1 })
+      expect((await store.head(topic)).last).toBe(0)
+    })
+
+    it('bumps the generation on claim and refuses writes of the old one', async () => {
+      const store = await open()
+      const [sid, topic] = [unique('s'), unique('t')]
+      await store.createSession(sid, TTL)
+      expect(await store.claimSession(sid, TTL)).toMatchObject({ generation: 2, acked: 0 })
+      expect(await store.apply({ session: sid, generation: 1, seq: 1, appends: [{ topic, data: 'zombie' }] })).toEqual({ status: 'stale-generation' })
+      expect((await store.head(topic)).last).toBe(0)
+      expect(await store.touchSession(sid, 1, TTL)).toBe(false)
+      expect(await store.touchSession(sid, 2, TTL)).toBe(true)
+      expect((await store.apply({ session: sid, generation: 2, seq: 1, appends: [{ topic, data: 'ok' }] })).status).toBe('applied')
+    })
+
+    it('answers unknown-session for a session never created', async () => {
+      const store = await open()
+      expect(await store.apply({ session: unique('nobody'), generation: 1, seq: 1, appends: [] })).toEqual({ status: 'unknown-session' })
+      expect(await store.claimSession(unique('nobody'), TTL)).toBeNull()
+      expect(await store.touchSession(unique('nobody'), 1, TTL)).toBe(false)
+    })
+
+    it('expires a session after its ttl, and touch keeps it alive', async () => {
+      const store = await open()
+      const [gone, kept] = [unique('gone'), unique('kept')]
+      await store.createSession(gone, 300)
+      await store.createSession(kept, 300)
+      await sleep(200)
+      expect(await store.touchSession(kept, 1, 300)).toBe(true)
+      await sleep(200)
+      expect(await store.claimSession(gone, TTL)).toBeNull()
+      expect(await store.apply({ session: gone, generation: 1, seq: 1, appends: [] })).toEqual({ status: 'unknown-session' })
+      expect(await store.claimSession(kept, TTL)).toMatchObject({ generation: 2 })
+    })
+
+    it('fans out live messages in offset order to every subscriber, and stops on unsubscribe', async () => {
+      const store = await open()
+      const [sid, topic] = [unique('s'), unique('fan')]
+      await store.createSession(sid, TTL)
+      const seenA: number[] = []
+      const seenB: number[] = []
+      const offA = store.subscribe(topic, (m) => seenA.push(m.offset))
+      const offB = store.subscribe(topic, (m) => seenB.push(m.offset))
+      const other = store.subscribe(unique('other'), () => seenA.push(-1))
+      // Subscriptions may be asynchronous (IPC, Redis): wait until a probe arrives.
+      await store.append(topic, 'probe')
+      await until(() => seenA.length >= 1 && seenB.length >= 1)
+      const N = 200
+      for (let i = 1; i <= N; i++) {
+        if (i % 2) await store.append(topic, i)
+        else await store.apply({ session: sid, generation: 1, seq: i / 2, appends: [{ topic, data: i }] })
+      }
+      await until(() => seenA.length >= N + 1 && seenB.length >= N + 1)
+      const expected = Array.from({ length: N + 1 }, (_, i) => i + 1)
+      expect(seenA).toEqual(expected)
+      expect(seenB).toEqual(expected)
+      offA()
+      await store.append(topic, 'after')
+      await until(() => seenB.length >= N + 2)
+      expect(seenA.length).toBe(N + 1)
+      offB()
+      other()
+    })
+  })
+}
+
+async function until(cond: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await sleep(5)
+  }
+}
