@@ -40,8 +40,9 @@ for (const name of ROWS.filter((r) => only.includes(r))) {
 const totalSeconds = Math.round((Date.now() - started) / 1000)
 const info = machine()
 const mode = quick ? 'quick' : 'full'
+const notes = lines.filter((l) => l.note).map((l) => `note (${l.row}): ${l.note}\n`).join('')
 const table = textTable(lines)
-process.stdout.write(`${table}\n\n${mode} run, ${totalSeconds} s; ${info.nproc} × ${info.cpu}, ${info.memoryGiB} GiB, node ${info.node}\n`)
+process.stdout.write(`${table}\n${notes}\n${mode} run, ${totalSeconds} s; ${info.nproc} × ${info.cpu}, ${info.memoryGiB} GiB, node ${info.node}\n`)
 
 const dir = fileURLToPath(new URL('./results/', import.meta.url))
 mkdirSync(dir, { recursive: true })
@@ -49,7 +50,7 @@ const when = new Date().toISOString()
 writeFileSync(`${dir}latest.json`, JSON.stringify({ when, mode, totalSeconds, machine: info, lines, details }, null, 2) + '\n')
 writeFileSync(
   `${dir}latest.md`,
-  `${markdownTable(lines)}\n\n${mode} run of ${when}, ${totalSeconds} s. Machine: ${info.nproc} × ${info.cpu}, ` +
+  `${markdownTable(lines)}\n\n${notes ? `${notes.replace(/^note /gm, '- note ')}\n` : ''}${mode} run of ${when}, ${totalSeconds} s. Machine: ${info.nproc} × ${info.cpu}, ` +
     `${info.memoryGiB} GiB, node ${info.node}, ${info.os}, ulimit -n ${info.nofile}, redis-server ${info.redis}.\n`,
 )
 process.exit(0)

@@ -13,17 +13,8 @@ const spec = process.env.BENCH_STORE ?? 'memory'
 const store = spec === 'memory' ? new dev.MemoryStore() : await dev.openStore(spec)
 const node = await dev.createNode({ store, port: 0, host: '127.0.0.1', rateLimit: { perSecond: 1e9, burst: 1e9 } })
 
-/** createNode's handle names its address one of these ways; read whichever this build has. */
-function port() {
-  if (typeof node.port === 'number') return node.port
-  if (typeof node.url === 'string') return Number(new URL(node.url).port)
-  const addr = node.address?.() ?? node.server?.address?.()
-  if (addr && typeof addr === 'object') return addr.port
-  throw new Error(`cannot find the port of createNode's result (keys: ${Object.keys(node).join(', ')})`)
-}
-
 serve({
-  info: () => ({ port: port(), pid: process.pid }),
+  info: () => ({ port: node.port, pid: process.pid }),
   memory: () => {
     globalThis.gc?.()
     globalThis.gc?.()

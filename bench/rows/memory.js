@@ -17,9 +17,9 @@ const SETTLE_MS = 3_000
 
 export async function run({ quick }) {
   const wanted = quick ? 1_000 : 10_000
-  const { connections, note } = fit(wanted)
-  const base = await attempt(() => measure('plain', connections))
-  const life = await attempt(() => measure('lifeline', connections))
+  const { connections, nofile, note } = fit(wanted)
+  const base = await attempt(() => measure('plain', connections, nofile))
+  const life = await attempt(() => measure('lifeline', connections, nofile))
   const fmt = (x) => (x.error ? failed(x) : `${count(x.rssPerConn)} B RSS (${count(x.heapPerConn)} B heap)`)
   return {
     lines: [
@@ -39,12 +39,15 @@ export async function run({ quick }) {
 }
 
 /**
- * Each side holds one fd per connection. Ask for room above that; if `ulimit -n` cannot be raised that far
- * (a hard limit below it, not root), scale the count down and say so.
+ * Each side holds one fd per connection, plus some. If `ulimit -n` is below that, the children are started
+ * with it raised (`nofile`); if it cannot be raised that far (a hard limit below it, not root), the count is
+ * scaled down and the row says so.
  */
 function fit(wanted) {
   const need = wanted + 1_000
   try {
+    const soft = Number(execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim())
+    if (soft >= need) return { connections: wanted }
     const got = Number(execFileSync('sh', ['-c', `ulimit -n ${need} 2>/dev/null; ulimit -n`], { encoding: 'utf8' }).trim())
     if (got >= need) return { connections: wanted, nofile: need }
     const connections = Math.max(100, Math.floor((got - 1_000) / 100) * 100)
@@ -54,8 +57,7 @@ function fit(wanted) {
   }
 }
 
-async function measure(kind, connections) {
-  const nofile = connections + 1_000
+async function measure(kind, connections, nofile) {
   const env = kind === 'plain' ? {} : { BENCH_STORE: 'memory' }
   const server = await startChild(kind === 'plain' ? 'plain-server.js' : 'lifeline-node.js', { nofile, execArgv: ['--expose-gc'], env })
   const fleet = await startChild('raw-fleet.js', { nofile })
