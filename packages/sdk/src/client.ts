@@ -1,0 +1,173 @@
+/**
+ * The client the app holds: wires the pure session core to the socket (transport.ts), the timers, storage and
+ * the app's listeners and promises. It decides nothing itself: every input goes to the core and every effect
+ * the core returns is carried out here, in order. Effects are queued, so an app listener that calls back into
+ * the client (publish inside a message handler) is handled after the current batch, never in the middle of it.
+ */
+import { SessionCore, type Effect, type Input, type TimerName } from './core.js'
+import { Emitter, report } from './emitter.js'
+import type { LifelineError } from './errors.js'
+import { resolveOptions } from './options.js'
+import { load, saveOutbox, saveSession } from './storage.js'
+import { Transport } from './transport.js'
+import type { ClientEvents, ClientOptions, ClientState, StorageLike, Timers } from './types.js'
+
+type Deferred = { resolve: () => void; reject: (e: LifelineError) => void }
+
+const realTimers: Timers = {
+  // Looked up per call so that fake timers installed after createClient still apply.
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+}
+
+export class LifelineClient<T = unknown> {
+  private readonly core: SessionCore<T>
+  private readonly transport: Transport
+  private readonly events = new Emitter<ClientEvents<T>>()
+  private readonly timers: Timers
+  private readonly handles = new Map<TimerName, unknown>()
+  private readonly subWaiters = new Map<string, Deferred[]>()
+  private readonly storage: StorageLike | undefined
+  private readonly key: string
+  private queue: Effect<T>[] = []
+  private draining = false
+  private readonly onOnline = () => this.run({ type: 'reconnect', why: 'online' })
+
+  constructor(options: ClientOptions<T>) {
+    const o = resolveOptions(options)
+    if (!options.WebSocket && typeof (globalThis as { WebSocket?: unknown }).WebSocket !== 'function') {
+      throw new TypeError("createClient: no global WebSocket; on Node 20 pass `WebSocket` from the 'ws' package")
+    }
+    this.timers = options.timers ?? realTimers
+    this.storage = options.persist
+    this.key = options.persistKey ?? `lifeline:${o.urls[0]}`
+    this.core = new SessionCore(o, this.storage && load(this.storage, this.key))
+    this.transport = new Transport(options.WebSocket, {
+      open: () => this.run({ type: 'socket-open' }),
+      text: (text) => this.run({ type: 'socket-frame', text }),
+      close: (code, reason) => this.run({ type: 'socket-close', code, reason }),
+    })
+    const g = globalThis as { addEventListener?: (type: string, fn: () => void) => void }
+    if (typeof g.addEventListener === 'function') g.addEventListener('online', this.onOnline)
+    this.run({ type: 'start' })
+  }
+
+  /** 'connecting' | 'open' | 'reconnecting' | 'closed'. */
+  get state(): ClientState {
+    return this.core.state
+  }
+  /** The server's id for this session, once known (restored from `persist` before the first welcome). */
+  get sessionId(): string | null {
+    return this.core.sessionId
+  }
+  /** Publishes and sends not yet acknowledged by the server. */
+  get pending(): number {
+    return this.core.outbox.size
+  }
+  /** Bytes (UTF-8 JSON of data + topic) of the pending ones, counted against outbox.maxBytes. */
+  get pendingBytes(): number {
+    return this.core.outbox.bytes
+  }
+
+  /** Resolves once the server confirmed the subscription (immediately if it already did). */
+  subscribe(topic: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const list = this.subWaiters.get(topic) ?? []
+      list.push({ resolve, reject })
+      this.subWaiters.set(topic, list)
+      this.run({ type: 'subscribe', topic })
+    })
+  }
+
+  /** Stops delivery for `topic` at once and forgets its position. */
+  unsubscribe(topic: string): Promise<void> {
+    this.run({ type: 'unsubscribe', topic })
+    return Promise.resolve()
+  }
+
+  /** Resolves when the server applied it (exactly once, even across reconnects and reloads). */
+  publish(topic: string, data: unknown): Promise<void> {
+    return new Promise((resolve, reject) => this.run({ type: 'publish', topic, data, ticket: { resolve, reject } }))
+  }
+
+  /** Sends `data` to the server's handler; same guarantee as publish. */
+  send(data: unknown): Promise<void> {
+    return new Promise((resolve, reject) => this.run({ type: 'publish', data, ticket: { resolve, reject } }))
+  }
+
+  /** Adds a listener; returns the function that removes it. */
+  on<K extends keyof ClientEvents<T>>(event: K, fn: (payload: ClientEvents<T>[K]) => void): () => void {
+    return this.events.on(event, fn)
+  }
+
+  /** Connect again now, without backoff (also revives a client the server refused). */
+  reconnect(): void {
+    this.run({ type: 'reconnect', why: 'app' })
+  }
+
+  /** Closes for good. Pending calls reject with CLIENT_CLOSED; with `persist` they stay stored for the next client. */
+  close(): Promise<void> {
+    const g = globalThis as { removeEventListener?: (type: string, fn: () => void) => void }
+    if (typeof g.removeEventListener === 'function') g.removeEventListener('online', this.onOnline)
+    this.run({ type: 'close' })
+    return Promise.resolve()
+  }
+
+  private run(input: Input): void {
+    this.queue.push(...this.core.handle(input))
+    if (this.draining) return
+    this.draining = true
+    try {
+      for (let e = this.queue.shift(); e; e = this.queue.shift()) this.exec(e)
+    } finally {
+      this.draining = false
+    }
+  }
+
+  private exec(e: Effect<T>): void {
+    try {
+      switch (e.type) {
+        case 'connect':
+          return this.transport.connect(e.url)
+        case 'disconnect':
+          return this.transport.disconnect(e.code, e.reason)
+        case 'write':
+          return this.transport.write(e.text)
+        case 'timer': {
+          this.timers.clearTimeout(this.handles.get(e.name))
+          this.handles.delete(e.name)
+          if (e.ms !== null) this.handles.set(e.name, this.timers.setTimeout(() => this.fire(e.name), e.ms))
+          return
+        }
+        case 'emit':
+          return this.events.emit(e.event, e.payload as never)
+        case 'settle': {
+          const d = e.ticket as Deferred
+          return e.error ? d.reject(e.error) : d.resolve()
+        }
+        case 'subscribed': {
+          const list = this.subWaiters.get(e.topic) ?? []
+          this.subWaiters.delete(e.topic)
+          for (const d of list) e.error ? d.reject(e.error) : d.resolve()
+          return
+        }
+        case 'persist':
+          if (!this.storage) return
+          if (e.part === 'outbox') return saveOutbox(this.storage, this.key, this.core.outbox.entries)
+          return saveSession(this.storage, this.key, this.core.sessionId, this.core.token, this.core.positions.toJSON())
+      }
+    } catch (err) {
+      report(err) // a socket or storage that throws must not stop the effects after it
+    }
+  }
+
+  private fire(name: TimerName): void {
+    this.handles.delete(name)
+    this.run({ type: 'timer', name })
+  }
+}
+
+/** Create a client and start connecting. See README.md for every option and event. */
+export function createClient<T = unknown>(options: ClientOptions<T>): LifelineClient<T> {
+  return new LifelineClient(options)
+}

@@ -1,0 +1,8 @@
+export { createClient, LifelineClient } from './client.js'
+export { LifelineError } from './errors.js'
+export { memoryStorage } from './storage.js'
+export { backoffDelay, type Backoff } from './backoff.js'
+export { DEFAULTS } from './options.js'
+export type { Overflow } from './outbox.js'
+export type * from './types.js'
+export { ErrorCode, CloseCode, INBOX_TOPIC, PROTOCOL_VERSION } from '@lifeline/protocol'

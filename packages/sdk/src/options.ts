@@ -1,0 +1,58 @@
+/** Every option default, written once, with its reason. The README's option table mirrors this file. */
+import type { Backoff } from './backoff.js'
+import type { OutboxLimits } from './outbox.js'
+import type { ClientOptions, SchemaLike } from './types.js'
+
+export const DEFAULTS = {
+  backoff: {
+    /** A dropped connection usually succeeds on the first retry; a 100 ms window keeps that retry quick. */
+    minMs: 100,
+    /** Caps the wait after a long outage: the app is back within 10 s of the cluster. */
+    maxMs: 10_000,
+    /** Doubling reaches the cap in 7 attempts (≈ 13 s of cumulative waiting on average). */
+    factor: 2,
+    /** A node that accepts and then dies within 5 s is not "up": keep backing off instead of looping at 100 ms. */
+    resetAfterMs: 5_000,
+  },
+  outbox: {
+    /** Minutes of chat-rate traffic while offline, yet a bounded resend burst and memory. */
+    maxMessages: 1_000,
+    /** The server's default frame limit is 1 MiB, so any message it accepts fits; persisted, it stays well
+     * inside localStorage's ~5 MB quota. */
+    maxBytes: 1 << 20,
+    /** Never drop what the app handed us without telling the caller at the call site. */
+    overflow: 'reject',
+  },
+  /** Covers a TLS handshake on a slow mobile link, yet gives up on a frozen node long before a user would. */
+  connectTimeoutMs: 10_000,
+} as const
+
+export interface Resolved<T> {
+  urls: string[]
+  backoff: Backoff & { resetAfterMs: number }
+  outbox: OutboxLimits
+  connectTimeoutMs: number
+  schema: SchemaLike<T> | undefined
+  now: () => number
+  random: () => number
+}
+
+export function resolveOptions<T>(o: ClientOptions<T>): Resolved<T> {
+  const urls = typeof o.url === 'string' ? [o.url] : [...o.url]
+  if (urls.length === 0 || urls.some((u) => typeof u !== 'string' || u === '')) {
+    throw new TypeError('createClient: `url` must be a non-empty string or array of strings')
+  }
+  const r: Resolved<T> = {
+    urls,
+    backoff: { ...DEFAULTS.backoff, ...o.backoff },
+    outbox: { ...DEFAULTS.outbox, ...o.outbox },
+    connectTimeoutMs: o.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+    schema: o.schema,
+    now: o.now ?? Date.now,
+    random: o.random ?? Math.random,
+  }
+  for (const [name, v] of Object.entries({ ...r.backoff, ...r.outbox, connectTimeoutMs: r.connectTimeoutMs })) {
+    if (typeof v === 'number' && !(v >= 0)) throw new TypeError(`createClient: ${name} must be a number >= 0, got ${v}`)
+  }
+  return r
+}

@@ -1,0 +1,77 @@
+/**
+ * Where the app stands in each topic: the last offset delivered, in which epoch. The only place that decides
+ * whether a `msg` is delivered, dropped as a duplicate, or means the stream is out of step (resync). Pure data.
+ */
+import type { Gap, Position, Subscribed } from '@lifeline/protocol'
+
+export type Verdict =
+  /** offset === last + 1 in the current epoch: hand it to the app. */
+  | 'deliver'
+  /** offset ≤ last: already delivered (a replay overlapping what we had). */
+  | 'duplicate'
+  /** No position yet (a fresh subscription before its `subscribed`): it precedes our starting point. */
+  | 'early'
+  /** Skipped ahead, or another epoch, with no `gap` notice: delivering would break order; resync instead. */
+  | 'resync'
+
+/** A gap the app must hear about, with the topic it concerns. */
+export type TopicGap = Gap & { topic: string }
+
+export class Positions {
+  readonly map = new Map<string, Position>()
+
+  constructor(initial?: Record<string, Position>) {
+    for (const [topic, p] of Object.entries(initial ?? {})) this.map.set(topic, { offset: p.offset, epoch: p.epoch })
+  }
+
+  check(topic: string, offset: number, epoch: string): Verdict {
+    const p = this.map.get(topic)
+    if (!p) return 'early'
+    if (epoch !== p.epoch) return 'resync'
+    if (offset <= p.offset) return 'duplicate'
+    return offset === p.offset + 1 ? 'deliver' : 'resync'
+  }
+
+  /** Record a delivered offset (only ever last + 1, see check). */
+  advance(topic: string, offset: number): void {
+    const p = this.map.get(topic)
+    if (p) p.offset = offset
+  }
+
+  /**
+   * Apply a `subscribed` frame; returns the gap to report, if any. A fresh subscription starts at the head. A
+   * resumed one keeps its position (the replay follows) unless the server reports a gap, in which case it
+   * continues after the gap. An epoch change the server did not report is reported here, never skipped silently.
+   */
+  subscribed(f: Subscribed): TopicGap | undefined {
+    const p = this.map.get(f.topic)
+    let gap: Gap | undefined = f.gap
+    let next: Position | undefined
+    if (gap) next = { offset: Math.max(gap.to, gap.from - 1), epoch: f.epoch }
+    else if (!p) next = { offset: f.offset, epoch: f.epoch }
+    else if (p.epoch !== f.epoch) {
+      gap = { reason: 'epoch', from: 1, to: f.offset }
+      next = { offset: f.offset, epoch: f.epoch }
+    }
+    if (next) this.map.set(f.topic, next)
+    return gap && { topic: f.topic, reason: gap.reason, from: gap.from, to: gap.to }
+  }
+
+  /** The `subs` of a `hello`: each topic with its position, or null for "live from now". */
+  subs(topics: Iterable<string>): Record<string, Position | null> {
+    const out: Record<string, Position | null> = {}
+    for (const t of topics) {
+      const p = this.map.get(t)
+      out[t] = p ? { offset: p.offset, epoch: p.epoch } : null
+    }
+    return out
+  }
+
+  delete(topic: string): void {
+    this.map.delete(topic)
+  }
+
+  toJSON(): Record<string, Position> {
+    return Object.fromEntries(this.map)
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Persistence for reload survival: the session (id, token, positions) and the outbox, under two keys so that
+ * saving a position after each message does not re-serialise a large outbox. Best effort: a storage that
+ * throws (quota, private mode) or holds garbage never breaks the client; it then behaves as without persist.
+ */
+import type { Position } from '@lifeline/protocol'
+import { newEntry, type Entry } from './outbox.js'
+import type { StorageLike } from './types.js'
+
+export interface Restored {
+  sessionId: string | null
+  token: string | undefined
+  positions: Record<string, Position>
+  outbox: Entry[]
+}
+
+/** A storage held in memory: survives a client being replaced in the same process (tests, SSR, workers). */
+export function memoryStorage(): StorageLike {
+  const m = new Map<string, string>()
+  return {
+    getItem: (k) => m.get(k) ?? null,
+    setItem: (k, v) => void m.set(k, String(v)),
+    removeItem: (k) => void m.delete(k),
+  }
+}
+
+export function load(storage: StorageLike, key: string): Restored {
+  const s = read(storage, `${key}:session`) as { sid?: unknown; token?: unknown; positions?: unknown } | undefined
+  const o = read(storage, `${key}:outbox`)
+  const r: Restored = { sessionId: null, token: undefined, positions: {}, outbox: [] }
+  if (s && typeof s.sid === 'string' && typeof s.token === 'string') (r.sessionId = s.sid), (r.token = s.token)
+  if (s && typeof s.positions === 'object' && s.positions) {
+    for (const [t, p] of Object.entries(s.positions as Record<string, Partial<Position>>)) {
+      if (Number.isSafeInteger(p?.offset) && typeof p?.epoch === 'string') r.positions[t] = { offset: p.offset!, epoch: p.epoch }
+    }
+  }
+  if (Array.isArray(o)) {
+    for (const x of o as { s?: unknown; t?: unknown; d?: unknown }[]) {
+      if (!x || !Number.isSafeInteger(x.s) || !('d' in x) || (x.t !== undefined && typeof x.t !== 'string')) return r
+      const e = newEntry(x.t as string | undefined, JSON.stringify(x.d))
+      e.seq = x.s as number
+      r.outbox.push(e)
+    }
+  }
+  return r
+}
+
+export function saveSession(storage: StorageLike, key: string, sid: string | null, token: string | undefined, positions: Record<string, Position>): void {
+  write(storage, `${key}:session`, JSON.stringify({ sid, token, positions }))
+}
+
+export function saveOutbox(storage: StorageLike, key: string, entries: Entry[]): void {
+  if (entries.length === 0) return remove(storage, `${key}:outbox`)
+  // Built by hand: each entry's data is already JSON text, so it is embedded rather than escaped twice.
+  const items = entries.map((e) => `{"s":${e.seq},${e.topic === undefined ? '' : `"t":${JSON.stringify(e.topic)},`}"d":${e.json}}`)
+  write(storage, `${key}:outbox`, `[${items.join(',')}]`)
+}
+
+function read(storage: StorageLike, k: string): unknown {
+  try {
+    const text = storage.getItem(k)
+    return text === null ? undefined : (JSON.parse(text) as unknown)
+  } catch {
+    return undefined
+  }
+}
+
+function write(storage: StorageLike, k: string, v: string): void {
+  try {
+    storage.setItem(k, v)
+  } catch {
+    // Quota or private mode: keep running without persistence rather than fail the app's call.
+  }
+}
+
+function remove(storage: StorageLike, k: string): void {
+  try {
+    storage.removeItem(k)
+  } catch {
+    // as in write()
+  }
+}

@@ -1,0 +1,104 @@
+/** Public types: options, events, and the seams (storage, timers, WebSocket) an app or a test may inject. */
+import type { LifelineError } from './errors.js'
+import type { Overflow } from './outbox.js'
+
+/** 'connecting' until the first `welcome`; 'reconnecting' whenever a session that was open is being restored. */
+export type ClientState = 'connecting' | 'open' | 'reconnecting' | 'closed'
+
+export interface BackoffOptions {
+  /** Ceiling of the first retry window, ms. Default 100. */
+  minMs?: number
+  /** Largest ceiling, ms. Default 10 000. */
+  maxMs?: number
+  /** Growth of the ceiling per failed attempt. Default 2. */
+  factor?: number
+  /** A connection must stay open this long, ms, before the attempt count resets. Default 5 000. */
+  resetAfterMs?: number
+}
+
+export interface OutboxOptions {
+  /** Most publishes/sends held until acknowledged. Default 1 000. */
+  maxMessages?: number
+  /** Most bytes (UTF-8 JSON of data + topic) held until acknowledged. Default 1 MiB. */
+  maxBytes?: number
+  /** What a full outbox does with a new call. Default 'reject'. */
+  overflow?: Overflow
+}
+
+/** localStorage, sessionStorage, or `memoryStorage()`. */
+export interface StorageLike {
+  getItem(key: string): string | null
+  setItem(key: string, value: string): void
+  removeItem(key: string): void
+}
+
+/** Anything with zod's `safeParse` (zod, zod/mini, or a hand-written validator). */
+export interface SchemaLike<T> {
+  safeParse(data: unknown): { success: true; data: T } | { success: false; error?: unknown }
+}
+
+/** Injectable timers (a fake clock in tests). Defaults to the global setTimeout/clearTimeout, read per call. */
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown
+  clearTimeout(handle: unknown): void
+}
+
+/** A WebSocket constructor: the browser's, or `ws`'s on Node 20 (whose instances are not DOM-typed, hence object). */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => object
+
+export interface ClientOptions<T = unknown> {
+  /** Server URL, or several: the next one is tried after a connection attempt fails. */
+  url: string | string[]
+  /** Default: the global WebSocket, read at each connect (so test interceptors installed later apply). */
+  WebSocket?: WebSocketConstructor | undefined
+  backoff?: BackoffOptions
+  outbox?: OutboxOptions
+  /** Storage for the session token, positions and outbox, so a reload resumes. Default: none. */
+  persist?: StorageLike | undefined
+  /** Storage key prefix. Default `lifeline:` + the first URL. */
+  persistKey?: string
+  /** Validates (and types) message data. */
+  schema?: SchemaLike<T> | undefined
+  /** Socket open + `welcome` must happen within this, ms, or the attempt counts as failed. Default 10 000. */
+  connectTimeoutMs?: number
+  timers?: Timers
+  /** Clock, ms. Default Date.now. */
+  now?: () => number
+  /** Random source in [0, 1) for backoff jitter. Default Math.random. */
+  random?: () => number
+}
+
+export interface Message<T = unknown> {
+  topic: string
+  offset: number
+  epoch: string
+  data: T
+}
+export interface StateChange {
+  from: ClientState
+  to: ClientState
+}
+export interface GapEvent {
+  topic: string
+  /** 'retention': offsets from..to fell out of the server's log. 'epoch': the log itself was replaced. */
+  reason: 'retention' | 'epoch'
+  from: number
+  to: number
+}
+/** A publish (`topic` set) or send whose fate is unknown. */
+export interface Unconfirmed {
+  topic?: string
+  data: unknown
+}
+export interface ResetEvent {
+  /** Sends that had been written to a socket of the lost session: they may or may not have been applied. */
+  unconfirmed: Unconfirmed[]
+}
+
+export interface ClientEvents<T = unknown> {
+  message: Message<T>
+  state: StateChange
+  gap: GapEvent
+  reset: ResetEvent
+  error: LifelineError
+}
