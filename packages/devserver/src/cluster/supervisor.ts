@@ -10,7 +10,7 @@ import { createAdminHandler } from '../admin/api.js'
 import { startChaos } from './chaos.js'
 import { ClusterError, ClusterErrorCode } from './errors.js'
 import { NodeProcess, defaultNodeEntry } from './node-process.js'
-import type { Cluster, ClusterNode, ClusterOptions, NodeStatus } from './types.js'
+import type { Cluster, ClusterNode, ClusterOptions, ClusterNodeStatus } from './types.js'
 
 /** One node id and its current process. A restart puts a new process in the same slot. */
 interface Slot {
@@ -202,7 +202,7 @@ class Supervisor implements Cluster {
     }
   }
 
-  private statusOf(slot: Slot): NodeStatus {
+  private statusOf(slot: Slot): ClusterNodeStatus {
     const proc = slot.proc
     if (!proc || !proc.alive) return 'dead'
     if (proc.port === undefined) return 'starting'

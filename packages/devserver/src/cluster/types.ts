@@ -5,7 +5,7 @@
  * health checks (or refusing connections). draining: leaving (SIGTERM sent; clients get 1012). frozen:
  * SIGSTOPped by `freeze`. dead: the process has exited.
  */
-export type NodeStatus = 'starting' | 'up' | 'down' | 'draining' | 'frozen' | 'dead'
+export type ClusterNodeStatus = 'starting' | 'up' | 'down' | 'draining' | 'frozen' | 'dead'
 
 export interface ClusterNode {
   id: string
@@ -13,7 +13,7 @@ export interface ClusterNode {
   pid: number | undefined
   /** The node's own port (clients use the balancer's); undefined until it listens. */
   port: number | undefined
-  status: NodeStatus
+  status: ClusterNodeStatus
   /** Live client connections the balancer proxies to it. */
   connections: number
 }

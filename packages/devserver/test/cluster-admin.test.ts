@@ -1,0 +1,69 @@
+/** The admin HTTP API on the balancer port, against a real 2-node cluster; and its routing as a pure function. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startCluster, type Cluster } from '../src/cluster/index.js'
+import { routeAdmin } from '../src/admin/routes.js'
+import { processAlive, rawSession } from './support/raw.js'
+
+describe('admin routes', () => {
+  const route = (method: string, path: string) => routeAdmin(method, new URL(path, 'http://x'))
+  it('maps every route, and names what is wrong otherwise', () => {
+    expect(route('GET', '/_lifeline/api/nodes')).toEqual({ kind: 'list' })
+    expect(route('POST', '/_lifeline/api/nodes/')).toEqual({ kind: 'add' })
+    expect(route('POST', '/_lifeline/api/nodes/n2/kill')).toEqual({ kind: 'kill', id: 'n2', signal: 'SIGKILL' })
+    expect(route('POST', '/_lifeline/api/nodes/n2/kill?signal=sigterm')).toEqual({ kind: 'kill', id: 'n2', signal: 'SIGTERM' })
+    expect(route('POST', '/_lifeline/api/nodes/n1/freeze')).toEqual({ kind: 'freeze', id: 'n1' })
+    expect(route('DELETE', '/_lifeline/api/nodes/n1')).toEqual({ kind: 'remove', id: 'n1' })
+    expect(route('GET', '/_lifeline/api/sessions/abc')).toEqual({ kind: 'session', session: 'abc' })
+    expect(route('GET', '/_lifeline/api/nodes/n1/kill')).toMatchObject({ error: { code: 'METHOD_NOT_ALLOWED' } })
+    expect(route('POST', '/_lifeline/api/nodes/n1/explode')).toMatchObject({ error: { code: 'NOT_FOUND' } })
+    expect(route('POST', '/_lifeline/api/nodes/n1/kill?signal=SIGBOGUS')).toMatchObject({ error: { code: 'BAD_OPTION' } })
+  })
+})
+
+describe('admin API', () => {
+  let cluster: Cluster
+  let api: string
+  const call = async (method: string, path: string): Promise<{ status: number; body: any }> => {
+    const res = await fetch(`${api}/${path}`, { method })
+    return { status: res.status, body: await res.json() }
+  }
+
+  beforeAll(async () => {
+    cluster = await startCluster({ nodes: 2 })
+    api = cluster.adminUrl
+  })
+  afterAll(() => cluster?.stop())
+
+  it('lists nodes with status, pid, port and connections', async () => {
+    const s = await rawSession(cluster.url)
+    const { status, body } = await call('GET', 'nodes')
+    expect(status).toBe(200)
+    expect(body.nodes).toHaveLength(2)
+    expect(body.nodes[0]).toMatchObject({ id: 'n1', status: 'up', pid: expect.any(Number), port: expect.any(Number) })
+    expect(body.nodes.reduce((sum: number, n: { connections: number }) => sum + n.connections, 0)).toBe(1)
+    expect(await call('GET', `sessions/${s.sessionId}`)).toEqual({ status: 200, body: { session: s.sessionId, node: s.node } })
+    s.ws.close()
+  })
+
+  it('adds, freezes, thaws, kills, restarts and removes a node', async () => {
+    const added = await call('POST', 'nodes')
+    expect(added).toMatchObject({ status: 201, body: { node: { id: 'n3', status: 'up' } } })
+    expect((await call('POST', 'nodes/n3/freeze')).body.node.status).toBe('frozen')
+    expect((await call('POST', 'nodes/n3/thaw')).status).toBe(200)
+    const pid = added.body.node.pid as number
+    expect((await call('POST', 'nodes/n3/kill')).body.node.status).toBe('dead')
+    expect(processAlive(pid)).toBe(false)
+    expect((await call('POST', 'nodes/n3/drain')).body.error.code).toBe('NODE_NOT_RUNNING')
+    expect((await call('POST', 'nodes/n3/restart')).body.node).toMatchObject({ id: 'n3', status: 'up' })
+    expect(await call('DELETE', 'nodes/n3')).toEqual({ status: 200, body: { removed: 'n3' } })
+    expect((await call('GET', 'nodes')).body.nodes.map((n: { id: string }) => n.id)).toEqual(['n1', 'n2'])
+  })
+
+  it('answers JSON errors with stable codes', async () => {
+    expect(await call('POST', 'nodes/n9/kill')).toMatchObject({ status: 404, body: { error: { code: 'NODE_NOT_FOUND' } } })
+    expect(await call('GET', 'sessions/nobody')).toMatchObject({ status: 404, body: { error: { code: 'SESSION_NOT_FOUND' } } })
+    expect(await call('PUT', 'nodes')).toMatchObject({ status: 405, body: { error: { code: 'METHOD_NOT_ALLOWED' } } })
+    const other = await fetch(cluster.adminUrl.replace('/_lifeline/api', '/elsewhere'))
+    expect(other.status).toBe(404)
+  })
+})

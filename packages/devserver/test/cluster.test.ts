@@ -1,0 +1,109 @@
+/** The supervisor with real node processes and real signals (run `npm run build` first: nodes run dist/). */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startCluster, type Cluster } from '../src/cluster/index.js'
+import { processAlive, rawSession } from './support/raw.js'
+import { waitFor } from './support/wait.js'
+
+let cluster: Cluster
+const status = (id: string): string | undefined => cluster.nodes.find((n) => n.id === id)?.status
+
+beforeAll(async () => {
+  cluster = await startCluster({ nodes: 3, port: 0, store: 'memory' })
+})
+afterAll(async () => {
+  await cluster?.stop()
+})
+
+describe('startCluster', () => {
+  it('starts every node up, behind one balancer URL', () => {
+    expect(cluster.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/)
+    expect(cluster.nodes.map((n) => [n.id, n.status])).toEqual([['n1', 'up'], ['n2', 'up'], ['n3', 'up']])
+    for (const n of cluster.nodes) {
+      expect(processAlive(n.pid)).toBe(true)
+      expect(n.port).toBeGreaterThan(0)
+    }
+  })
+
+  it('nodeOf names the node a session is on, from the first connection on', async () => {
+    const a = await rawSession(cluster.url)
+    expect(cluster.nodeOf(a.sessionId)).toBe(a.node)
+    expect(cluster.nodes.find((n) => n.id === a.node)?.connections).toBeGreaterThanOrEqual(1)
+    a.ws.close()
+    await a.closed
+    await waitFor(() => cluster.nodeOf(a.sessionId) === undefined, 'the closed session to be forgotten')
+  })
+
+  it('kill: a real SIGKILL; the node’s clients are disconnected within milliseconds', async () => {
+    const before = await Promise.all(Array.from({ length: 6 }, () => rawSession(cluster.url)))
+    const victim = before[0]?.node as string
+    const pid = cluster.nodes.find((n) => n.id === victim)?.pid
+    const t0 = Date.now()
+    await cluster.kill(victim)
+    expect(processAlive(pid)).toBe(false)
+    expect(status(victim)).toBe('dead')
+    const onVictim = before.filter((s) => s.node === victim)
+    const delays = (await Promise.all(onVictim.map((s) => s.closed))).map((c) => c.at - t0)
+    console.log(`[cluster kill] ${onVictim.length} sockets closed ${delays.join(', ')} ms after the kill`)
+    for (const d of delays) expect(d).toBeLessThan(500)
+    const after = await rawSession(cluster.url)
+    expect(after.node).not.toBe(victim)
+    for (const s of [...before, after]) s.ws.close()
+  })
+
+  it('restart brings a dead node back with the same id and a new pid', async () => {
+    const dead = cluster.nodes.find((n) => n.status === 'dead')
+    expect(dead).toBeDefined()
+    const node = await cluster.restart(dead?.id as string)
+    expect(node.id).toBe(dead?.id)
+    expect(node.pid).not.toBe(dead?.pid)
+    expect(node.status).toBe('up')
+  })
+
+  it('drain: clients get 1012, the node exits, new sessions go elsewhere', async () => {
+    const sessions = await Promise.all(Array.from({ length: 6 }, () => rawSession(cluster.url)))
+    const victim = sessions[0]?.node as string
+    await cluster.drain(victim)
+    expect(status(victim)).toBe('dead')
+    for (const s of sessions.filter((x) => x.node === victim)) expect((await s.closed).code).toBe(1012)
+    for (let i = 0; i < 4; i++) expect((await rawSession(cluster.url)).node).not.toBe(victim)
+    for (const s of sessions) s.ws.close()
+    await cluster.restart(victim)
+  })
+
+  it('freeze: the health check takes the node out in about a second; thaw: it comes back', async () => {
+    const s = await rawSession(cluster.url)
+    const t0 = Date.now()
+    await cluster.freeze(s.node)
+    expect(status(s.node)).toBe('frozen')
+    const closed = await s.closed // the balancer closes a down node's sockets (closeOnDown)
+    console.log(`[cluster freeze] frozen node's socket closed after ${closed.at - t0} ms`)
+    expect(closed.at - t0).toBeLessThan(3000)
+    expect((await rawSession(cluster.url, s.sessionId)).node).not.toBe(s.node)
+    await cluster.thaw(s.node)
+    await waitFor(() => status(s.node) === 'up', `${s.node} up again after thaw`, 5000)
+  })
+
+  it('addNode and removeNode', async () => {
+    const added = await cluster.addNode()
+    expect(added).toMatchObject({ id: 'n4', status: 'up' })
+    await cluster.removeNode(added.id)
+    expect(cluster.nodes.map((n) => n.id)).toEqual(['n1', 'n2', 'n3'])
+    expect(processAlive(added.pid)).toBe(false)
+    await expect(cluster.kill('n4')).rejects.toMatchObject({ code: 'NODE_NOT_FOUND' })
+  })
+})
+
+describe('stop and restart-on-crash', () => {
+  it('restart: true brings a crashed node back by itself; stop leaves nothing running', async () => {
+    const own = await startCluster({ nodes: 2, restart: true })
+    const before = own.nodes[0]
+    await own.kill('n1')
+    await waitFor(() => own.nodes[0]?.status === 'up' && own.nodes[0]?.pid !== before?.pid, 'n1 restarted', 10_000)
+    const pids = own.nodes.map((n) => n.pid)
+    const url = own.url
+    await own.stop()
+    for (const pid of pids) expect(processAlive(pid)).toBe(false)
+    await expect(rawSession(url)).rejects.toThrow()
+    await expect(own.addNode()).rejects.toMatchObject({ code: 'CLUSTER_STOPPED' })
+  })
+})
