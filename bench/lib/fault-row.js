@@ -49,7 +49,9 @@ export async function faultRow(o) {
       holds: l ? l.lost === 0 && (!o.dupTarget || l.dup === 0) : null,
     },
   ]
-  return { lines, details: { lifeline: life, baseline: base } }
+  // Raw per-client times are long; the details keep their summary and the detection summary.
+  const brief = (x) => (x.error ? x : { ...x, times: summary(x.times) })
+  return { lines, details: { lifeline: brief(life), baseline: brief(base) } }
 }
 
 const ms = (v) => (Number.isFinite(v) ? String(v) : '∞')

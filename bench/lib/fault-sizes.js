@@ -11,9 +11,9 @@ export function faultSizes(quick) {
     clients,
     rooms: Math.max(2, Math.round(clients / 50)),
     rate: 200,
-    warmMs: quick ? 1_000 : 3_000,
-    windowMs: quick ? 3_000 : 6_000,
-    baselineWindowMs: quick ? 4_500 : 6_000,
+    warmMs: quick ? 800 : 3_000,
+    windowMs: quick ? 2_500 : 6_000,
+    baselineWindowMs: quick ? 4_000 : 6_000,
     settleMs: quick ? 5_000 : 10_000,
   }
 }

@@ -3,6 +3,7 @@
  * 2-core machine would measure that process's event loop, not the failover), and helpers over their reports.
  */
 import { startChild } from './proc.js'
+import { summary } from './stats.js'
 
 /** Start ceil(count / perFleet) fleets and connect `count` clients (global index 0..count-1) across them. */
 export async function startFleets({ kind, urls, count, rooms, perFleet = 500, timeoutMs = 120_000 }) {
@@ -37,15 +38,19 @@ export async function startFleets({ kind, urls, count, rooms, perFleet = 500, ti
  */
 export function tally(reports, affected, markT) {
   const times = []
+  const detect = []
   for (const i of affected) {
     const r = reports[i]
     times.push(r && r.up !== null ? r.up - markT : Infinity)
+    if (r && r.down !== null) detect.push(r.down - markT)
   }
   const total = (k) => reports.reduce((a, r) => a + r[k], 0)
   return {
     affected: affected.length,
     resumed: times.filter(Number.isFinite).length,
     times,
+    /** When each affected client noticed (its connection dropped), ms after markT: detection vs reconnect. */
+    detect: summary(detect),
     lost: total('missing'),
     dup: total('dup'),
     disorder: total('disorder'),

@@ -15,7 +15,7 @@ const TARGET = 0.7
 
 export async function run({ quick }) {
   const subscribers = quick ? 50 : 200
-  const messages = quick ? 2_000 : 5_000
+  const messages = quick ? 1_000 : 5_000
   // Full runs alternate the sides three times and keep each side's median: this machine drifts by 20% or so
   // between seconds, and alternating spreads the drift over both sides.
   const rounds = quick ? 1 : 3
