@@ -11,6 +11,8 @@ export const CloseCode = {
   INTERNAL_ERROR: 1011,
   /** A frame exceeded the server's size limit (default 1 MiB). Retry; the offending frame is not resent. */
   TOO_BIG: 1009,
+  /** RFC 6455 "try again later", used for a slow consumer: unsent output passed the server's bound. Reconnect with backoff; resume replays. */
+  SLOW_CONSUMER: 1013,
   /** Service restart: the node is draining (deploy) or shutting down. Reconnect at once, without backoff. */
   SERVICE_RESTART: 1012,
   /** The frame was not valid JSON, not a known frame, or broke its schema. The `error` frame before it says which. */

@@ -1,0 +1,217 @@
+/**
+ * One client socket: the protocol state machine. Frames are decoded as they arrive, then handled strictly one
+ * after another through a per-connection queue, so acks go out in seq order and a slow store call delays this
+ * connection only. Every path ends in a frame or a close with a code; nothing throws out of a handler.
+ */
+import type { IncomingMessage } from 'node:http'
+import type { WebSocket } from 'ws'
+import { CloseCode, decodeClientFrame, encode, ErrorCode, PROTOCOL_VERSION, type Frame } from '@lifeline/protocol'
+import { TokenBucket } from './rate-limit.js'
+import { Subscription, type Outlet } from './subscription.js'
+import { hello as openSession } from './hello.js'
+import { pub, send } from './ops.js'
+import type { NodeContext } from './context.js'
+
+/** Input bytes queued behind a slow store before the connection is cut (4429): bounds memory per socket. */
+const MAX_QUEUED_BYTES = 16 * 1024 * 1024
+/** After our close frame, how long a silent peer may take to answer before the socket is destroyed. */
+const CLOSE_GRACE_MS = 2_000
+
+export type Phase =
+  | { t: 'awaiting-hello' }
+  | { t: 'open'; session: string; generation: number; acked: number; inbox: string }
+  | { t: 'closed' }
+
+export class Connection implements Outlet {
+  phase: Phase = { t: 'awaiting-hello' }
+  readonly subs = new Map<string, Subscription>()
+  /** Resolves when the socket is gone. */
+  readonly closed: Promise<void>
+  private queue: Promise<void> = Promise.resolve()
+  private queuedBytes = 0
+  private draining = false
+  private readonly bucket: TokenBucket
+  private lastSeen: number
+  private lastPing: number
+  private lastTouch: number
+  private touching = false
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly request: IncomingMessage,
+    readonly ctx: NodeContext,
+  ) {
+    const now = Date.now()
+    this.lastSeen = this.lastPing = this.lastTouch = now
+    this.bucket = new TokenBucket(ctx.options.rateLimit, now)
+    this.closed = new Promise((resolve) => ws.once('close', () => resolve()))
+    ws.on('message', (data, isBinary) => this.onFrame(data as Buffer, isBinary))
+    // ws reports protocol violations (oversized → 1009, bad UTF-8 → 1007) as errors and closes by itself.
+    ws.on('error', (e) => ctx.log(`connection error: ${e.message}`))
+    ws.once('close', () => {
+      this.phase = { t: 'closed' }
+      this.cleanup()
+    })
+  }
+
+  get session(): string | undefined {
+    return this.phase.t === 'open' ? this.phase.session : undefined
+  }
+
+  private onFrame(data: Buffer, _isBinary: boolean): void {
+    if (this.phase.t === 'closed') return
+    const now = Date.now()
+    this.lastSeen = now
+    if (!this.bucket.take(now)) return this.refuse(ErrorCode.RATE_LIMITED, 'too many frames on this connection', CloseCode.RATE_LIMITED)
+    const decoded = decodeClientFrame(data.toString('utf8'))
+    if (decoded.ok && decoded.frame.t === 'ping') return this.send(encode({ t: 'pong' }))
+    if (decoded.ok && decoded.frame.t === 'pong') return
+    if (this.draining) return // not acked: the client resends it to the node it moves to
+    if (this.queuedBytes + data.length > MAX_QUEUED_BYTES) {
+      return this.refuse(ErrorCode.RATE_LIMITED, 'too much input queued on this connection', CloseCode.RATE_LIMITED)
+    }
+    // A bad frame is queued like a good one: frames before it still get their acks, in order, then the close.
+    this.queuedBytes += data.length
+    this.queue = this.queue
+      .then(() => (this.phase.t === 'closed' ? undefined : this.handle(decoded)))
+      .catch((e: unknown) => this.internalError(e))
+      .finally(() => (this.queuedBytes -= data.length))
+  }
+
+  private async handle(decoded: ReturnType<typeof decodeClientFrame>): Promise<void> {
+    if (!decoded.ok) return this.refuse(decoded.error.code, decoded.error.message, CloseCode.BAD_FRAME)
+    const frame = decoded.frame
+    if (frame.t === 'hello') {
+      if (this.phase.t !== 'awaiting-hello') return this.refuse(ErrorCode.HELLO_EXPECTED, 'hello was already received on this connection', CloseCode.BAD_FRAME)
+      if (frame.v !== PROTOCOL_VERSION) {
+        return this.refuse(ErrorCode.UNSUPPORTED_VERSION, `protocol version ${frame.v} is not supported; this server speaks ${PROTOCOL_VERSION}`, CloseCode.UNSUPPORTED_VERSION)
+      }
+      return openSession(this, frame)
+    }
+    if (this.phase.t !== 'open') return this.refuse(ErrorCode.HELLO_EXPECTED, `expected hello as the first frame, got ${frame.t}`, CloseCode.BAD_FRAME)
+    switch (frame.t) {
+      case 'pub':
+        return pub(this, frame)
+      case 'send':
+        return send(this, frame)
+      case 'sub':
+        return this.subscribe(frame.topic, frame.from ?? null)
+      case 'unsub':
+        this.subs.get(frame.topic)?.stop()
+        this.subs.delete(frame.topic)
+        return this.send(encode({ t: 'unsubscribed', topic: frame.topic }))
+    }
+  }
+
+  /** Subscribe (or re-subscribe) `topic` from `from`. `@inbox` is always the caller's own. */
+  subscribe(topic: string, from: { offset: number; epoch: string } | null): void {
+    if (this.phase.t !== 'open') return
+    if (topic !== '@inbox' && topic.startsWith('@')) {
+      return this.send(encode({ t: 'error', code: ErrorCode.RESERVED_TOPIC, message: `topic ${topic} is reserved`, topic }))
+    }
+    this.subs.get(topic)?.stop()
+    if (!this.subs.has(topic) && this.subs.size >= this.ctx.options.maxSubscriptions) {
+      return this.refuse(ErrorCode.BAD_FRAME, `sub.topic: at most ${this.ctx.options.maxSubscriptions} topics per connection`, CloseCode.BAD_FRAME)
+    }
+    const storeTopic = topic === '@inbox' ? this.phase.inbox : topic
+    const sub = new Subscription(topic, storeTopic, this.ctx.store, this.ctx.hub, this)
+    this.subs.set(topic, sub)
+    void sub.start(from)
+  }
+
+  // ---------------------------------------------------------------- output (Outlet)
+
+  send(text: string): void {
+    if (this.phase.t === 'closed') return
+    this.ws.send(text)
+    if (this.ws.bufferedAmount > this.ctx.options.maxBufferedBytes) {
+      this.close(CloseCode.SLOW_CONSUMER, 'slow consumer: too much unsent output')
+    }
+  }
+
+  sendAndWait(text: string): Promise<void> {
+    return new Promise((resolve) => this.ws.send(text, () => resolve()))
+  }
+
+  buffered(): number {
+    return this.ws.bufferedAmount
+  }
+
+  fail(error: unknown): void {
+    this.ctx.log(`store failed: ${(error as Error)?.message ?? String(error)}`)
+    this.refuse(ErrorCode.STORE_UNAVAILABLE, 'the store did not answer; reconnect and resume', CloseCode.STORE_UNAVAILABLE)
+  }
+
+  frame(frame: Frame): void {
+    this.send(encode(frame))
+  }
+
+  /** An `error` frame, then the close: a client never waits on a socket that will say nothing more. */
+  refuse(code: string, message: string, closeCode: number, extra: { seq?: number; topic?: string } = {}): void {
+    if (this.phase.t === 'closed') return
+    this.ws.send(encode({ t: 'error', code, message, ...extra }))
+    this.close(closeCode, message)
+  }
+
+  close(code: number, reason: string): void {
+    if (this.phase.t === 'closed') return
+    this.phase = { t: 'closed' }
+    this.cleanup()
+    // A close reason is limited to 123 bytes by RFC 6455.
+    try {
+      this.ws.close(code, Buffer.from(reason).subarray(0, 123).toString())
+    } catch {
+      this.ws.terminate()
+    }
+    setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref()
+  }
+
+  private internalError(e: unknown): void {
+    this.ctx.log(`internal error: ${(e as Error)?.stack ?? String(e)}`)
+    this.close(CloseCode.INTERNAL_ERROR, 'internal error')
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** Called by the node's timer: ping, silence check, session touch. */
+  tick(now: number): void {
+    if (this.phase.t === 'closed') return
+    const { heartbeatMs, timeoutMs, sessionTtlMs } = this.ctx.options
+    if (now - this.lastSeen > timeoutMs) return this.close(CloseCode.HEARTBEAT_TIMEOUT, `no frame for ${timeoutMs} ms`)
+    if (now - this.lastPing >= heartbeatMs) {
+      this.lastPing = now
+      this.send(encode({ t: 'ping' }))
+    }
+    // Touch at a quarter of the TTL: three touches can fail (store hiccup) before a live session expires.
+    if (this.phase.t === 'open' && !this.touching && now - this.lastTouch >= sessionTtlMs / 4) {
+      const { session, generation } = this.phase
+      this.touching = true
+      this.lastTouch = now
+      this.ctx.store
+        .touchSession(session, generation, sessionTtlMs)
+        .then((ok) => {
+          if (!ok) this.close(CloseCode.SESSION_MOVED, 'session moved to another connection or expired')
+        })
+        .catch(() => undefined) // a store hiccup: the next touch retries, well before the TTL
+        .finally(() => (this.touching = false))
+    }
+  }
+
+  /** Stop taking new frames and resolve when the queued ones are handled and acked (drain). */
+  settle(): Promise<void> {
+    this.draining = true
+    return this.queue
+  }
+
+  terminate(): void {
+    this.phase = { t: 'closed' }
+    this.cleanup()
+    this.ws.terminate()
+  }
+
+  private cleanup(): void {
+    for (const sub of this.subs.values()) sub.stop()
+    this.subs.clear()
+    this.ctx.forget(this)
+  }
+}
