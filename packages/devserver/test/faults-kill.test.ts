@@ -1,0 +1,103 @@
+/**
+ * SIGKILL faults with Node SDK clients through the balancer: every message counted in both directions
+ * (publish → topic readers, send → own inbox). Real processes, real signals: run `npm run build` first.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { startCluster, type Cluster } from '../src/cluster/index.js'
+import { busiestNode, healCluster } from './support/heal.js'
+import { countsLine } from './support/ledger.js'
+import { startLoad, timing, type Load } from './support/load.js'
+import { networkSwitch } from './support/network.js'
+import { waitFor } from './support/wait.js'
+
+let cluster: Cluster
+let load: Load | undefined
+
+beforeAll(async () => {
+  cluster = await startCluster({ nodes: 3 })
+})
+afterEach(async () => {
+  await load?.close()
+  load = undefined
+  await healCluster(cluster)
+})
+afterAll(() => cluster?.stop())
+
+function expectNothingLost(label: string, l: Load, extra: Record<string, string | number> = {}): void {
+  const counts = l.counts()
+  console.log(countsLine(label, counts, { failures: l.failures.length, ...extra }))
+  expect(l.failures).toEqual([])
+  expect(counts).toMatchObject({ lost: 0, duplicated: 0, outOfOrder: 0, gaps: 0, resets: 0 })
+  expect(counts.expected).toBeGreaterThan(0)
+}
+
+describe('SIGKILL', () => {
+  it('a node under load: its clients resume elsewhere, nothing lost, duplicated or reordered', async () => {
+    load = await startLoad({ url: cluster.url, clients: 6, messages: 150 })
+    const victim = busiestNode(cluster)
+    let killedAt = 0
+    await load.run((tick) => {
+      if (tick === 50) {
+        killedAt = Date.now()
+        void cluster.kill(victim)
+      }
+    })
+    await load.settle()
+    expectNothingLost('kill under load', load, { victim, recovery: timing(load.recoveryTimes(killedAt)) })
+  })
+
+  it('the very node a given client is on (nodeOf): that client resumes on another node', async () => {
+    load = await startLoad({ url: cluster.url, clients: 4, messages: 150 })
+    const target = load.clients[0]!
+    const victim = cluster.nodeOf(target.client.sessionId as string) as string
+    expect(victim).toMatch(/^n\d+$/)
+    let killedAt = 0
+    await load.run((tick) => {
+      if (tick === 50) {
+        killedAt = Date.now()
+        void cluster.kill(victim)
+      }
+    })
+    await load.settle()
+    const now = cluster.nodeOf(target.client.sessionId as string)
+    expect(now).toBeDefined()
+    expect(now).not.toBe(victim)
+    expectNothingLost('kill the client’s node', load, { victim, movedTo: String(now), recovery: timing(load.recoveryTimes(killedAt)) })
+  })
+
+  it('during a replay: a client catching up is cut off mid-replay and resumes from where it stopped', async () => {
+    load = await startLoad({ url: cluster.url, clients: 3, messages: 400, intervalMs: 2 })
+    const net = networkSwitch()
+    const reader = load.newClient('replayer', { WebSocket: net.WebSocket })
+    load.clients.push(reader) // its publishes and inbox count too
+    await reader.client.subscribe('load')
+    net.cut()
+    await load.run() // 1,600 topic messages published while the reader is away
+    await waitFor(() => load!.clients.every((c) => c === reader || c.received > 0), 'online readers to receive')
+    let killed = false
+    let victim = ''
+    const before = reader.received
+    let receivedWhenCut = -1
+    const offMessage = reader.client.on('message', () => {
+      if (killed) return
+      killed = true
+      victim = cluster.nodeOf(reader.client.sessionId as string) as string
+      void cluster.kill(victim)
+    })
+    const offState = reader.client.on('state', ({ to }) => {
+      if (killed && receivedWhenCut < 0 && to !== 'open') receivedWhenCut = reader.received - before
+    })
+    net.restore()
+    reader.client.reconnect()
+    const counts = await load.settle(20_000)
+    offMessage()
+    offState()
+    const replayed = load.topicLedger.counts().sent
+    console.log(`[kill during replay] the reader had ${receivedWhenCut} of ${replayed} replayed messages when its node (${victim}) died`)
+    // Proof the kill landed mid-replay (not after it): the socket died before the replay was through.
+    expect(receivedWhenCut).toBeGreaterThanOrEqual(0)
+    expect(receivedWhenCut).toBeLessThan(replayed)
+    expect(counts.received).toBe(counts.expected)
+    expectNothingLost('kill during replay', load, { victim })
+  })
+})

@@ -1,0 +1,117 @@
+/**
+ * Real processes for the deployment tests: a real `haproxy` running examples/haproxy/haproxy.cfg unchanged
+ * (addresses through its environment variables), and standalone node processes (`dist/node/main.js --store
+ * redis://…`), each on a free loopback port. CI installs HAProxy with `apt-get install -y haproxy`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { connect } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { NODE_MAIN, requireBuilt } from '../fixtures/built.js'
+import { freePort } from './redis-server.js'
+
+const HAPROXY = process.env.HAPROXY ?? '/usr/sbin/haproxy'
+export const HAPROXY_CFG = fileURLToPath(new URL('../../../../examples/haproxy/haproxy.cfg', import.meta.url))
+/** HAProxy parses its config and binds in milliseconds; a node starts in well under a second. */
+const START_TIMEOUT_MS = 10_000
+
+export interface Proc {
+  readonly child: ChildProcess
+  readonly pid: number
+  /** Everything the process wrote, for a failure message. */
+  output(): string
+  /** Signal it and wait for the exit (SIGKILL after 5 s). */
+  stop(signal?: NodeJS.Signals): Promise<void>
+}
+
+export interface Haproxy extends Proc {
+  readonly port: number
+  readonly url: string
+}
+
+/** Start HAProxy on a free port in front of `nodes` (host:port each, at most 3: the config has 3 servers). */
+export async function startHaproxy(nodes: string[]): Promise<Haproxy> {
+  if (!existsSync(HAPROXY)) {
+    throw new Error(`${HAPROXY} not found: this test needs a real HAProxy. Install it with \`apt-get install -y haproxy\` (CI does so in .ci/run), or set HAPROXY.`)
+  }
+  if (nodes.length > 3) throw new Error('examples/haproxy/haproxy.cfg lists three servers')
+  const port = await freePort()
+  const env: NodeJS.ProcessEnv = { ...process.env, LIFELINE_BIND: `127.0.0.1:${port}` }
+  // A server without a live node behind it is simply marked down by its health check.
+  for (let i = 0; i < 3; i++) env[`LIFELINE_NODE${i + 1}`] = nodes[i] ?? `127.0.0.1:${await freePort()}`
+  const proc = track(spawn(HAPROXY, ['-f', HAPROXY_CFG, '-db'], { env, stdio: ['ignore', 'pipe', 'pipe'] }))
+  await until(() => canConnect(port), () => `haproxy did not listen on ${port}:\n${proc.output()}`, proc)
+  return Object.assign(proc, { port, url: `ws://127.0.0.1:${port}` })
+}
+
+export interface StandaloneNode extends Proc {
+  readonly id: string
+  readonly port: number
+  readonly address: string
+}
+
+/** `node dist/node/main.js --id <id> --port 0 --store <store> --secret <secret>`; resolves once it listens. */
+export async function startStandaloneNode(id: string, store: string, secret: string): Promise<StandaloneNode> {
+  requireBuilt()
+  const child = spawn(process.execPath, [NODE_MAIN, '--id', id, '--port', '0', '--store', store, '--secret', secret], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const proc = track(child)
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`node ${id} did not start:\n${proc.output()}`)), START_TIMEOUT_MS)
+    const onData = (): void => {
+      const m = /listening on ws:\/\/[^:\s]+:(\d+)/.exec(proc.output())
+      if (!m) return
+      clearTimeout(timer)
+      child.stdout?.off('data', onData)
+      resolve(Number(m[1]))
+    }
+    child.stdout?.on('data', onData)
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer)
+      reject(new Error(`node ${id} exited (${code ?? signal}) before listening:\n${proc.output()}`))
+    })
+  })
+  return Object.assign(proc, { id, port, address: `127.0.0.1:${port}` })
+}
+
+function track(child: ChildProcess): Proc {
+  let out = ''
+  // Bounded: a chatty process must not grow the test's memory without limit.
+  const keep = (chunk: Buffer): void => void (out = (out + chunk.toString()).slice(-64 * 1024))
+  child.stdout?.on('data', keep)
+  child.stderr?.on('data', keep)
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  return {
+    child,
+    pid: child.pid ?? -1,
+    output: () => out,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      child.kill(signal)
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000)
+      await exited
+      clearTimeout(timer)
+    },
+  }
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1')
+    s.once('connect', () => {
+      s.destroy()
+      resolve(true)
+    })
+    s.once('error', () => resolve(false))
+  })
+}
+
+/** Poll `check` every 20 ms (a port opening has no event to wait on) until true, the process exits, or timeout. */
+async function until(check: () => Promise<boolean>, why: () => string, proc: Proc): Promise<void> {
+  const deadline = Date.now() + START_TIMEOUT_MS
+  while (!(await check())) {
+    if (proc.child.exitCode !== null || Date.now() > deadline) throw new Error(why())
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * A bounded load of real SDK clients through a cluster: every client subscribes to one topic, then publishes
+ * numbered messages to it and `send`s numbered messages to its own inbox (echoed back by the node). Two
+ * ledgers count both directions: client → server (each publish/send applied exactly once, or its promise
+ * rejects) and server → client (each reader gets every message once, in order).
+ */
+import { createClient, type WebSocketConstructor } from '@lifeline/sdk'
+import WebSocket from 'ws'
+import { Ledger, sumCounts, type Counts } from './ledger.js'
+import { waitFor } from './wait.js'
+
+export type Client = ReturnType<typeof createClient>
+
+/** ws's constructor has an extra `(null)` overload that TypeScript will not match to the SDK's plain one. */
+const NodeWebSocket = WebSocket as unknown as WebSocketConstructor
+
+export interface LoadOptions {
+  url: string
+  /** Clients, each a publisher and a reader. Default 4. */
+  clients?: number
+  /** Publishes (and as many sends) per client. Default 150. */
+  messages?: number
+  /** Between one client's messages. Default 10 ms: 4 clients × 100 msg/s, light enough for 2 cores. */
+  intervalMs?: number
+  /** Default 'load'. */
+  topic?: string
+  /** Also count send() → inbox echoes. Default true. */
+  sends?: boolean
+  /** Extra createClient options (backoff, outbox …). */
+  clientOptions?: Record<string, unknown>
+}
+
+export interface LoadClient {
+  name: string
+  client: Client
+  /** Every state change with its time, for failover timings. */
+  states: { to: string; at: number }[]
+  /** Messages this client received (topic + inbox). */
+  received: number
+}
+
+export class Load {
+  readonly topicLedger = new Ledger()
+  readonly inboxLedger = new Ledger()
+  readonly clients: LoadClient[] = []
+  /** Publishes/sends whose promise rejected, with the reason: each is a failure of exactly-once. */
+  readonly failures: string[] = []
+  private readonly inFlight = new Set<Promise<unknown>>()
+  private readonly options: Required<Omit<LoadOptions, 'clientOptions'>> & Pick<LoadOptions, 'clientOptions'>
+
+  constructor(options: LoadOptions) {
+    this.options = { clients: 4, messages: 150, intervalMs: 10, topic: 'load', sends: true, ...options }
+  }
+
+  /** Creates the clients and subscribes each; resolves when all are subscribed. */
+  async connect(): Promise<void> {
+    for (let i = 1; i <= this.options.clients; i++) this.clients.push(this.newClient(`c${i}`))
+    await Promise.all(this.clients.map((c) => c.client.subscribe(this.options.topic)))
+  }
+
+  /** Ticks issued so far (one publish, and one send, per client per tick). */
+  tick = 0
+  private stopped = false
+
+  /**
+   * Publishes (and sends) one message per client per tick, every `intervalMs`, up to `messages` ticks or until
+   * stop(); resolves when the last was issued. `onTick` runs after each tick (to inject a fault at a given one).
+   */
+  async run(onTick?: (tick: number) => void): Promise<void> {
+    while (!this.stopped && this.tick < this.options.messages) {
+      this.tick++
+      for (const c of this.clients) this.issue(c, this.tick)
+      onTick?.(this.tick)
+      await new Promise((resolve) => setTimeout(resolve, this.options.intervalMs))
+    }
+  }
+
+  /** Ends run() after the current tick. */
+  stop(): void {
+    this.stopped = true
+  }
+
+  /** Waits until every promise settled and every reader has everything (or `timeoutMs`); then the counts. */
+  async settle(timeoutMs = 15_000): Promise<Counts> {
+    await waitFor(() => this.inFlight.size === 0 && this.topicLedger.complete() && this.inboxLedger.complete(), 'every message delivered', timeoutMs).catch(() => {})
+    return this.counts()
+  }
+
+  counts(): Counts {
+    return sumCounts(this.topicLedger.counts(), this.inboxLedger.counts())
+  }
+
+  /** For each client that dropped out of `open` after `since`: ms from `since` until it was open again. */
+  recoveryTimes(since: number): number[] {
+    const times: number[] = []
+    for (const c of this.clients) {
+      const left = c.states.findIndex((s) => s.at >= since && s.to !== 'open')
+      if (left < 0) continue
+      const back = c.states.slice(left).find((s) => s.to === 'open')
+      if (back) times.push(back.at - since)
+    }
+    return times
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.clients.map((c) => c.client.close().catch(() => {})))
+  }
+
+  /** A client with the ledgers wired to its events. */
+  newClient(name: string, extra: Record<string, unknown> = {}): LoadClient {
+    const client = createClient({ url: this.options.url, WebSocket: NodeWebSocket, ...this.options.clientOptions, ...extra })
+    const entry: LoadClient = { name, client, states: [], received: 0 }
+    const readTopic = this.topicLedger.reader(name)
+    const readInbox = this.inboxLedger.reader(name, [name])
+    client.on('message', ({ topic, offset, data }) => {
+      entry.received++
+      if (topic === this.options.topic) readTopic(topic, offset, data)
+      else if (topic === '@inbox') readInbox(topic, offset, data)
+    })
+    client.on('state', ({ to }) => entry.states.push({ to, at: Date.now() }))
+    client.on('gap', () => this.topicLedger.gap(name))
+    client.on('reset', () => this.topicLedger.reset(name))
+    return entry
+  }
+
+  private issue(c: LoadClient, n: number): void {
+    const data = { from: c.name, n }
+    this.topicLedger.sent(c.name, n)
+    this.track(c.client.publish(this.options.topic, data), `${c.name} publish ${n}`)
+    if (!this.options.sends) return
+    this.inboxLedger.sent(c.name, n)
+    this.track(c.client.send(data), `${c.name} send ${n}`)
+  }
+
+  private track(promise: Promise<unknown>, what: string): void {
+    this.inFlight.add(promise)
+    promise.then(
+      () => this.inFlight.delete(promise),
+      (e: { code?: string; message?: string }) => {
+        this.inFlight.delete(promise)
+        this.failures.push(`${what}: ${e?.code ?? ''} ${e?.message ?? String(e)}`)
+      },
+    )
+  }
+}
+
+/** Connects `options.clients` clients, all subscribed. */
+export async function startLoad(options: LoadOptions): Promise<Load> {
+  const load = new Load(options)
+  await load.connect()
+  return load
+}
+
+/** p50 / max of a list of milliseconds, for the one-line summary. */
+export function timing(ms: number[]): string {
+  if (ms.length === 0) return 'none'
+  const sorted = [...ms].sort((a, b) => a - b)
+  const p50 = sorted[Math.floor((sorted.length - 1) / 2)] as number
+  return `p50 ${p50}ms max ${sorted[sorted.length - 1]}ms (n=${sorted.length})`
+}
