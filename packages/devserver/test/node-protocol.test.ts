@@ -130,6 +130,29 @@ describe('node: sessions', () => {
 })
 
 describe('node: writes', () => {
+  it('does not ack a send whose handler throws (HANDLER_FAILED, 1011), and the resend runs it again', async () => {
+    let runs = 0
+    const node = await start({
+      onMessage: (ctx, data) => {
+        runs += 1
+        if (runs === 1) throw new Error('flaky')
+        ctx.reply(data)
+      },
+    })
+    const a = await connect(node)
+    const w = await a.hello({})
+    a.send({ t: 'send', seq: 1, data: 'retry me' })
+    expect((await a.closed).code).toBe(CloseCode.INTERNAL_ERROR)
+    expect(a.frames.at(-1)).toMatchObject({ t: 'error', code: ErrorCode.HANDLER_FAILED })
+    expect(a.frames.some((f) => f.t === 'ack')).toBe(false)
+    const b = await connect(node)
+    expect(await b.hello({ '@inbox': null }, w.session.token)).toMatchObject({ resumed: true, acked: 0 })
+    b.send({ t: 'send', seq: 1, data: 'retry me' })
+    await b.next(isAck(1))
+    await b.until(() => b.msgs('@inbox').length === 1)
+    expect(runs).toBe(2)
+  })
+
   it('acks a duplicate seq without applying it twice', async () => {
     const store = new MemoryStore()
     const node = await start({ store })
@@ -147,7 +170,9 @@ describe('node: writes', () => {
     await c.hello({})
     c.send({ t: 'pub', seq: 2, topic: 'x', data: 1 })
     expect((await c.closed).code).toBe(CloseCode.SEQ_GAP)
-    expect(c.frames.at(-1)).toMatchObject({ t: 'error', code: ErrorCode.SEQ_GAP, seq: 2 })
+    expect(c.frames.at(-1)).toMatchObject({ t: 'error', code: ErrorCode.SEQ_GAP, message: 'expected seq 1, got 2: resend from 1' })
+    // No `seq`: the op was not consumed, the client keeps it and resends it after reconnecting.
+    expect(c.frames.at(-1)).not.toHaveProperty('seq')
   })
 
   it('refuses a pub to @inbox with RESERVED_TOPIC, consuming its seq (error, then ack)', async () => {
@@ -222,6 +247,31 @@ describe('node: bad input', () => {
   })
 })
 
+describe('node: slow consumers', () => {
+  it('closes a client that stops reading once its unsent output passes maxBufferedBytes, without slowing others', async () => {
+    const node = await start({ maxBufferedBytes: 256 * 1024 })
+    const slow = await connect(node)
+    await slow.hello({ firehose: null })
+    await slow.next((f) => f.t === 'subscribed')
+    const fast = await connect(node)
+    await fast.hello({ firehose: null })
+    await fast.next((f) => f.t === 'subscribed')
+    slow.ws.pause() // stops reading: the kernel buffers fill, then the node's
+    const publisher = await connect(node)
+    await publisher.hello({})
+    const N = 600
+    const payload = 'p'.repeat(16 * 1024)
+    for (let seq = 1; seq <= N; seq++) publisher.send({ t: 'pub', seq, topic: 'firehose', data: payload })
+    await fast.until(() => fast.msgs('firehose').length === N, 15_000)
+    await until(() => node.connections === 2, 5_000)
+    slow.ws.resume()
+    const closed = await slow.closed
+    console.log(`slow consumer: closed ${closed.code} after ${slow.msgs('firehose').length} of ${N} msgs; fast client got ${fast.msgs('firehose').length}`)
+    expect([CloseCode.SLOW_CONSUMER, 1006]).toContain(closed.code)
+    expect(slow.msgs('firehose').length).toBeLessThan(N)
+  })
+})
+
 describe('node: heartbeat, health and drain', () => {
   it('pings every heartbeatMs and closes a silent client with 4408', async () => {
     const c = await connect(await start({ heartbeatMs: 100, timeoutMs: 400 }))
@@ -270,3 +320,11 @@ describe('node: heartbeat, health and drain', () => {
     await expect(RawClient.connect(node.url)).rejects.toThrow(/503/)
   })
 })
+
+async function until(cond: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await new Promise((r) => setTimeout(r, 10))
+  }
+}

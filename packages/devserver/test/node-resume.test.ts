@@ -171,4 +171,42 @@ describe('node: resume', () => {
     console.log(`live skip-ahead: 300 appended, 100 pushed live, ${c.msgs('s').length} delivered; lost ${counts.lost}, duplicated ${counts.duplicated}, out of order ${counts.outOfOrder}`)
     expect(counts).toEqual({ lost: 0, duplicated: 0, outOfOrder: 0 })
   })
+
+  it('tells an active subscriber when the log is replaced under it (store restart: new epoch), then goes on', async () => {
+    let inner = new MemoryStore()
+    const listeners: [string, (m: import('../src/store/types.js').StoredMessage) => void][] = []
+    const offs: (() => void)[] = []
+    // A store that can "restart": a new MemoryStore behind the same object, its live subscriptions carried over.
+    const store: Store = {
+      createSession: (...a) => inner.createSession(...a),
+      claimSession: (...a) => inner.claimSession(...a),
+      touchSession: (...a) => inner.touchSession(...a),
+      apply: (op) => inner.apply(op),
+      append: (t, d) => inner.append(t, d),
+      head: (t) => inner.head(t),
+      read: (t, f, l) => inner.read(t, f, l),
+      subscribe(topic, listener) {
+        listeners.push([topic, listener])
+        offs.push(inner.subscribe(topic, listener))
+        return () => {}
+      },
+      close: async () => {},
+    }
+    const node = await start(store)
+    const c = await connect(node)
+    await c.hello({ t: null })
+    const first = await c.next<Subscribed>((f) => f.t === 'subscribed')
+    await store.append('t', 'old-1')
+    await c.until(() => c.msgs('t').length === 1)
+    inner = new MemoryStore()
+    for (const off of offs.splice(0)) off()
+    for (const [topic, listener] of listeners) offs.push(inner.subscribe(topic, listener))
+    await store.append('t', 'new-1')
+    await store.append('t', 'new-2')
+    const again = await c.next<Subscribed>((f) => f.t === 'subscribed', 5_000, c.frames.indexOf(first) + 1)
+    expect(again).toMatchObject({ recovered: false, gap: { reason: 'epoch', from: 1, to: 0 } })
+    expect(again.epoch).not.toBe(first.epoch)
+    await c.until(() => c.msgs('t').length === 3)
+    expect(c.msgs('t').map((m) => [m.offset, m.data])).toEqual([[1, 'old-1'], [1, 'new-1'], [2, 'new-2']])
+  })
 })

@@ -1,4 +1,8 @@
 /**
+ * An `error` frame carries `seq` when that seq was consumed (the op was refused for good: RESERVED_TOPIC) or,
+ * for STORE_UNAVAILABLE, when it was not applied and must be resent; errors that leave the op to a plain resend
+ * after reconnecting (SEQ_GAP, HANDLER_FAILED) carry none, so the SDK keeps it in its outbox.
+ *
  * Client writes: `pub` and `send`. Each becomes one atomic store apply (generation check, seq check, appends,
  * acked = seq), and the ack goes out after it, cumulative and in order.
  */
@@ -43,7 +47,7 @@ export async function send(conn: Connection, frame: Send): Promise<void> {
   } catch (e) {
     conn.ctx.log(`onMessage threw: ${(e as Error)?.message ?? String(e)}`)
     // Not acked: the client resends after reconnecting (1011 → backoff), so the handler gets another try.
-    return conn.refuse(ErrorCode.HANDLER_FAILED, `the server's message handler failed for seq ${frame.seq}`, CloseCode.INTERNAL_ERROR, { seq: frame.seq })
+    return conn.refuse(ErrorCode.HANDLER_FAILED, `the server's message handler failed for seq ${frame.seq}`, CloseCode.INTERNAL_ERROR)
   } finally {
     sealed = true
   }
@@ -59,7 +63,7 @@ function inOrder(conn: Connection, seq: number): boolean {
     return false
   }
   if (seq > acked + 1) {
-    conn.refuse(ErrorCode.SEQ_GAP, `expected seq ${acked + 1}, got ${seq}: resend from ${acked + 1}`, CloseCode.SEQ_GAP, { seq })
+    conn.refuse(ErrorCode.SEQ_GAP, `expected seq ${acked + 1}, got ${seq}: resend from ${acked + 1}`, CloseCode.SEQ_GAP)
     return false
   }
   return true
@@ -85,7 +89,7 @@ async function commit(conn: Connection, seq: number, appends: Append[], refusal?
       if (refusal && result.status === 'applied') conn.frame({ t: 'error', seq, ...refusal })
       return conn.frame({ t: 'ack', seq: conn.phase.acked })
     case 'seq-gap':
-      return conn.refuse(ErrorCode.SEQ_GAP, `expected seq ${result.acked + 1}, got ${seq}: resend from ${result.acked + 1}`, CloseCode.SEQ_GAP, { seq })
+      return conn.refuse(ErrorCode.SEQ_GAP, `expected seq ${result.acked + 1}, got ${seq}: resend from ${result.acked + 1}`, CloseCode.SEQ_GAP)
     case 'stale-generation':
       // A newer connection claimed the session (this node was frozen, or the client moved): this one is a zombie.
       return conn.close(CloseCode.SESSION_MOVED, 'session moved to a newer connection')
