@@ -58,6 +58,35 @@ it('prints its line, says ready, serves the IPC store, and drains on SIGTERM (10
   console.log(`node process: SIGTERM → 1012 → exit 0 in ${Date.now() - started} ms`)
 })
 
+it('gets each live message once per node (not per client), and only for topics it reads', async () => {
+  const store = new MemoryStore()
+  requireBuilt()
+  const child = fork(NODE_MAIN, ['--id', 'f1', '--port', '0', '--store', 'ipc', '--secret', 's'], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+  children.push(child)
+  // Count what the host pushes to this node.
+  const live: string[] = []
+  const send = child.send.bind(child) as (m: unknown, cb?: (e: Error | null) => void) => boolean
+  ;(child as { send: unknown }).send = (m: { kind?: string; message?: { topic: string } }, cb?: (e: Error | null) => void) => {
+    if (m?.kind === 'live') live.push(m.message!.topic)
+    return send(m, cb)
+  }
+  hostIpcStore(store, child)
+  const port = await new Promise<number>((resolve) => child.on('message', (m) => (m as { type?: string }).type === 'ready' && resolve((m as { port: number }).port)))
+  const readers = await Promise.all([1, 2, 3].map(() => RawClient.connect(`ws://127.0.0.1:${port}`)))
+  for (const r of readers) {
+    await r.hello({ a: null })
+    await r.next((f) => f.t === 'subscribed')
+  }
+  for (let i = 1; i <= 10; i++) {
+    await store.append('a', i)
+    await store.append('b', i)
+  }
+  await Promise.all(readers.map((r) => r.until(() => r.msgs('a').length === 10)))
+  for (const r of readers) r.close()
+  console.log(`ipc fan-out: 3 clients on one node, 10 msgs on a read topic + 10 on an unread one → ${live.length} live IPC messages`)
+  expect(live).toEqual(Array(10).fill('a'))
+})
+
 it('exits at once when its supervisor goes away (IPC channel closed)', async () => {
   const { child, exited } = await startNode(['--id', 'p2', '--port', '0', '--store', 'ipc', '--secret', 's'], {}, new MemoryStore())
   const started = Date.now()
