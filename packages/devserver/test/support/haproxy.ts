@@ -1,19 +1,29 @@
 /**
- * Real processes for the deployment tests: a real `haproxy` running examples/haproxy/haproxy.cfg unchanged
- * (addresses through its environment variables), and standalone node processes (`dist/node/main.js --store
- * redis://…`), each on a free loopback port. CI installs HAProxy with `apt-get install -y haproxy`.
+ * Real processes for the deployment tests, each on a free loopback port: `haproxy` running
+ * examples/haproxy/haproxy.cfg unchanged (addresses through its environment variables), `nginx` running
+ * examples/nginx/nginx.conf with its addresses substituted (nginx has no environment variables in configs),
+ * and standalone node processes (`dist/node/main.js --store redis://…`).
+ * CI installs them with `apt-get install -y haproxy nginx-light`.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { connect } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { NODE_MAIN, requireBuilt } from '../fixtures/built.js'
 import { freePort } from './redis-server.js'
 
 const HAPROXY = process.env.HAPROXY ?? '/usr/sbin/haproxy'
+const NGINX = process.env.NGINX ?? '/usr/sbin/nginx'
 export const HAPROXY_CFG = fileURLToPath(new URL('../../../../examples/haproxy/haproxy.cfg', import.meta.url))
-/** HAProxy parses its config and binds in milliseconds; a node starts in well under a second. */
-const START_TIMEOUT_MS = 10_000
+export const NGINX_CONF = fileURLToPath(new URL('../../../../examples/nginx/nginx.conf', import.meta.url))
+/**
+ * HAProxy and nginx bind in milliseconds and a node starts in well under a second, but on a 2-core machine
+ * running other test files at once (load average 15+ seen) a node process has taken over 10 s.
+ */
+const START_TIMEOUT_MS = 20_000
 
 export interface Proc {
   readonly child: ChildProcess
@@ -24,10 +34,12 @@ export interface Proc {
   stop(signal?: NodeJS.Signals): Promise<void>
 }
 
-export interface Haproxy extends Proc {
+/** A balancer in front of the nodes: HAProxy or nginx. */
+export interface Balancer extends Proc {
   readonly port: number
   readonly url: string
 }
+export type Haproxy = Balancer
 
 /** Start HAProxy on a free port in front of `nodes` (host:port each, at most 3: the config has 3 servers). */
 export async function startHaproxy(nodes: string[]): Promise<Haproxy> {
@@ -41,6 +53,37 @@ export async function startHaproxy(nodes: string[]): Promise<Haproxy> {
   for (let i = 0; i < 3; i++) env[`LIFELINE_NODE${i + 1}`] = nodes[i] ?? `127.0.0.1:${await freePort()}`
   const proc = track(spawn(HAPROXY, ['-f', HAPROXY_CFG, '-db'], { env, stdio: ['ignore', 'pipe', 'pipe'] }))
   await until(() => canConnect(port), () => `haproxy did not listen on ${port}:\n${proc.output()}`, proc)
+  return Object.assign(proc, { port, url: `ws://127.0.0.1:${port}` })
+}
+
+/**
+ * Start nginx on a free port in front of exactly 3 `nodes`: the example's `listen 8080` and its three
+ * `server 127.0.0.1:808x` lines are rewritten; everything else runs as written.
+ */
+export async function startNginx(nodes: string[]): Promise<Balancer> {
+  if (!existsSync(NGINX)) {
+    throw new Error(`${NGINX} not found: this test needs a real nginx. Install it with \`apt-get install -y nginx-light\` (CI does so in .ci/run), or set NGINX.`)
+  }
+  if (nodes.length !== 3) throw new Error('examples/nginx/nginx.conf lists three servers')
+  const port = await freePort()
+  const dir = await mkdtemp(join(tmpdir(), 'lifeline-nginx-'))
+  let conf = (await readFile(NGINX_CONF, 'utf8')).replace(/listen 8080;/, `listen 127.0.0.1:${port};`)
+  nodes.forEach((address, i) => {
+    conf = conf.replace(`server 127.0.0.1:${8081 + i} `, `server ${address} `)
+  })
+  if (!conf.includes(`listen 127.0.0.1:${port};`) || nodes.some((a) => !conf.includes(`server ${a} `))) {
+    throw new Error(`${NGINX_CONF} no longer has the listen/server lines this test rewrites`)
+  }
+  const file = join(dir, 'nginx.conf')
+  await writeFile(file, conf)
+  const globals = `daemon off; master_process on; pid ${join(dir, 'nginx.pid')}; error_log stderr warn;`
+  const proc = track(spawn(NGINX, ['-p', dir, '-c', file, '-e', 'stderr', '-g', globals], { stdio: ['ignore', 'pipe', 'pipe'] }))
+  const stop = proc.stop
+  proc.stop = async (signal) => {
+    await stop(signal)
+    await rm(dir, { recursive: true, force: true })
+  }
+  await until(() => canConnect(port), () => `nginx did not listen on ${port}:\n${proc.output()}`, proc)
   return Object.assign(proc, { port, url: `ws://127.0.0.1:${port}` })
 }
 
