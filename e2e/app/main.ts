@@ -11,14 +11,13 @@
  *
  * DOM contract (read by e2e/support/app.ts):
  *   <html data-lifeline-session="…">        the session id; `nodeOfPage()` in @lifeline/devserver/testing reads it
- *   #state[data-state], #session, #node, #pending, #confirmed, #subscribed
+ *   #state[data-state], #session, #pending, #confirmed, #subscribed
+ *   (the node is not shown: the SDK does not expose it; specs ask the cluster with `nodeOfPage`)
  *   #messages li[data-topic][data-offset][data-id]          every delivered message, in delivery order
  *   #events li[data-kind=state|gap|reset|error|network|issued][data-at]   with data-from/data-to, data-code, …
  *   #rejections li[data-code][data-id]                        publish/send promises that rejected
  */
-import { createClient } from '@lifeline/sdk'
-
-type Options = Parameters<typeof createClient>[0]
+import { createClient, type BackoffOptions, type ClientOptions, type OutboxOptions, type Overflow } from '@lifeline/sdk'
 type Payload = { id: string; i: number; prefix: string }
 
 const query = new URLSearchParams(location.search)
@@ -88,18 +87,17 @@ $<HTMLFormElement>('#compose').addEventListener('submit', (event) => {
   next()
 })
 
-function clientOptions(url: string): Options {
-  const options: Record<string, unknown> = { url }
-  const min = query.get('backoffMin')
-  const max = query.get('backoffMax')
-  if (min || max) options.backoff = { ...(min && { minMs: Number(min) }), ...(max && { maxMs: Number(max) }) }
-  const outboxMax = query.get('outboxMax')
-  const overflow = query.get('overflow')
-  if (outboxMax || overflow) options.outbox = { ...(outboxMax && { maxMessages: Number(outboxMax) }), ...(overflow && { overflow }) }
+/** Only what the query sets; every other option keeps the SDK's documented default. */
+function clientOptions(url: string): ClientOptions {
+  const backoff: BackoffOptions = {}
+  const outbox: OutboxOptions = {}
+  if (query.has('backoffMin')) backoff.minMs = Number(query.get('backoffMin'))
+  if (query.has('backoffMax')) backoff.maxMs = Number(query.get('backoffMax'))
+  if (query.has('outboxMax')) outbox.maxMessages = Number(query.get('outboxMax'))
+  if (query.has('overflow')) outbox.overflow = query.get('overflow') as Overflow
   const persist = query.get('persist')
-  if (persist === 'local') options.persist = localStorage
-  else if (persist) options.persist = sessionStorage
-  return options as Options
+  const storage = persist === 'local' ? localStorage : persist ? sessionStorage : undefined
+  return { url, backoff, outbox, persist: storage }
 }
 
 function render(): void {

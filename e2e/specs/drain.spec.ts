@@ -24,11 +24,7 @@ test('drain of the page’s node: reconnects at once (no backoff), nothing lost'
   await cluster.drain(victim)
   await expect.poll(() => nodeOfPage(app.page, cluster), { timeout: 10_000 }).not.toBe(victim)
 
-  // The outage as the page saw it: from leaving `open` to the next `open`.
-  const changes = (await app.stateChanges()).slice(changesBefore)
-  const left = changes.find((c) => c.from === 'open')
-  const back = changes.find((c) => c.to === 'open' && left !== undefined && c.at >= left.at)
-  const outageMs = left && back ? back.at - left.at : Number.POSITIVE_INFINITY
+  const outageMs = await app.outageMs(changesBefore)
 
   await down
   const up = ids('up', N)

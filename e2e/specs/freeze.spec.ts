@@ -20,11 +20,12 @@ test('freeze of the page’s node: resumes elsewhere; thawing adds no duplicates
   await app.issue({ kind: 'send', prefix: 'echo', count: N, intervalMs: INTERVAL_MS })
   const down = peer.publish(topic, 'down', N, INTERVAL_MS)
   await expect.poll(async () => (await app.messages()).length).toBeGreaterThanOrEqual(15)
-  const frozenAt = Date.now()
+  const frozenAt = await app.clock()
   await cluster.freeze(victim)
   // Heartbeat timeout is 5 s; the balancer's health check (2 × 500 ms) usually cuts the socket sooner.
   await expect.poll(() => nodeOfPage(app.page, cluster), { timeout: 20_000 }).not.toBe(victim)
-  const detectedMs = Date.now() - frozenAt
+  // From the freeze to open on another node (page clock): detection by health check or heartbeat, plus resume.
+  const resumeMs = Math.round((await app.openedAfter(frozenAt)) - frozenAt)
   await down
   await app.issued('echo')
 
@@ -49,7 +50,7 @@ test('freeze of the page’s node: resumes elsewhere; thawing adds no duplicates
       'topic→page': tally(toPage, seen.filter((s) => s.topic === topic)),
       'send→inbox→page': tally(echo, seen.filter((s) => s.topic === '@inbox')),
     },
-    `frozen=${victim} detectedMs=${detectedMs} ${await app.incidents()}`,
+    `frozen=${victim} resumeMs=${resumeMs} ${await app.incidents()}`,
   )
   expect(await app.sessionId()).toBe(session)
   expect(await app.events('reset')).toHaveLength(0)

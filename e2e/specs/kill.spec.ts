@@ -29,11 +29,11 @@ test('SIGKILL of the page’s node mid-stream: resumes on another node, nothing 
     const down = peer.publish(topic, 'down', N, INTERVAL_MS)
 
     await expect.poll(async () => (await app.messages()).length).toBeGreaterThanOrEqual(20)
-    const killedAt = Date.now()
+    const changesBefore = (await app.stateChanges()).length
     await cluster.kill(victim)
     await expect.poll(() => nodeOfPage(page, cluster), { timeout: 15_000 }).not.toBe(victim)
     const moved = await nodeOfPage(page, cluster)
-    const resumedMs = Date.now() - killedAt
+    const outageMs = await app.outageMs(changesBefore)
 
     await down
     const up = ids('up', N)
@@ -52,7 +52,7 @@ test('SIGKILL of the page’s node mid-stream: resumes on another node, nothing 
         'topic→page': tally(toPage, seen.filter((s) => s.topic === topic)),
         'send→inbox→page': tally(echo, seen.filter((s) => s.topic === '@inbox')),
       },
-      `killed=${victim} resumedOn=${moved} resumeMs=${resumedMs} ${await app.incidents()}`,
+      `killed=${victim} resumedOn=${moved} outageMs=${outageMs} ${await app.incidents()}`,
     )
     expect(moved).not.toBe(victim)
     expect(await app.sessionId(), 'the session resumed, not replaced').toBe(session)

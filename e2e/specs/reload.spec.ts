@@ -5,13 +5,18 @@
  * To have unconfirmed sends at reload time for sure, the page's node is frozen first: the page's publishes
  * go out on a socket nobody reads, so none can be acknowledged. After the reload the page resumes on another
  * node and resends them from storage; then the frozen node is thawed with the old copies still in its socket
- * buffer, and must not apply them a second time.
+ * buffer, and must not apply them a second time. The page's own heartbeat timeout (5 s) and the balancer's
+ * health checks (slowed down here, see test.use) would both move the page before long; the reload comes first.
  */
 import { test, expect, nodeOfPage } from '../support/fixtures.js'
 import type { Seen } from '../support/tally.js'
 import { assertExactlyOnce, ids, missing, tally, until } from '../support/tally.js'
 
 const N = 20
+
+// Slow health checks for this file's cluster (its own worker): the frozen node must stay in routing for the few
+// seconds the page needs to queue its sends on it and reload, or the balancer would move the page first.
+test.use({ clusterOptions: { nodes: 3, health: { intervalMs: 2_000, timeoutMs: 1_500 } } })
 
 test('reload with persistence: session resumes, unconfirmed sends arrive exactly once', async ({ cluster, openApp, startPeer, topic }) => {
   const peer = await startPeer([topic])
@@ -24,16 +29,18 @@ test('reload with persistence: session resumes, unconfirmed sends arrive exactly
   await cluster.freeze(victim)
   await app.issue({ kind: 'publish', topic, prefix: 'up', count: N })
   await app.issue({ kind: 'send', prefix: 'echo', count: N })
-  const pendingAtReload = await app.pending()
+  // Nothing can be acknowledged by a frozen node: all of them wait in the outbox (and in sessionStorage).
+  await expect.poll(() => app.pending()).toBe(2 * N)
   // Read what the page delivered and reload in one task of the page, so nothing slips in between.
-  const before = await app.page.evaluate(() => {
+  const { before, pendingAtReload } = await app.page.evaluate(() => {
     const seen = [...document.querySelectorAll<HTMLElement>('#messages li')].map((li) => ({
       topic: li.dataset.topic ?? '',
       offset: Number(li.dataset.offset),
       id: li.dataset.id ?? '',
     }))
+    const pending = Number(document.querySelector('#pending')?.textContent)
     location.reload()
-    return seen
+    return { before: seen, pendingAtReload: pending }
   })
   await app.page.waitForURL(/persist=session/)
   await expect(app.page.locator('#state')).toHaveAttribute('data-state', 'open', { timeout: 20_000 })

@@ -117,6 +117,28 @@ export class App {
     return events.map((e) => ({ from: e.from ?? '', to: e.to ?? '', at: Number(e.at) }))
   }
 
+  /**
+   * The first outage after the page's `since`-th state change, as the page saw it: from leaving `open` to
+   * the next `open`, in ms of the page's own clock. Infinity when the page has not come back (yet).
+   */
+  async outageMs(since: number): Promise<number> {
+    const changes = (await this.stateChanges()).slice(since)
+    const left = changes.find((c) => c.from === 'open')
+    const back = left && changes.find((c) => c.to === 'open' && c.at >= left.at)
+    return left && back ? back.at - left.at : Number.POSITIVE_INFINITY
+  }
+
+  /** The page's clock (performance.now()), the one its events are stamped with. */
+  async clock(): Promise<number> {
+    return this.page.evaluate(() => performance.now())
+  }
+
+  /** When (page clock) the page was next `open` at or after `at`; Infinity if it has not been (yet). */
+  async openedAfter(at: number): Promise<number> {
+    const back = (await this.stateChanges()).find((c) => c.to === 'open' && c.at >= at)
+    return back ? back.at : Number.POSITIVE_INFINITY
+  }
+
   /** Counts gap/reset/error events, for the one-line report: a failover should produce none. */
   async incidents(): Promise<string> {
     const [gaps, resets, errors] = await Promise.all([this.events('gap'), this.events('reset'), this.events('error')])
