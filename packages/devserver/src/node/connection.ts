@@ -45,7 +45,14 @@ export class Connection implements Outlet {
     this.lastSeen = this.lastPing = this.lastTouch = now
     this.bucket = new TokenBucket(ctx.options.rateLimit, now)
     this.closed = new Promise((resolve) => ws.once('close', () => resolve()))
-    ws.on('message', (data, isBinary) => this.onFrame(data as Buffer, isBinary))
+    ws.on('message', (data) => {
+      try {
+        this.onFrame(data as Buffer)
+      } catch (e) {
+        // Nothing a client sends may throw out of an event handler (that would crash the whole node).
+        this.internalError(e)
+      }
+    })
     // ws reports protocol violations (oversized → 1009, bad UTF-8 → 1007) as errors and closes by itself.
     ws.on('error', (e) => ctx.log(`connection error: ${e.message}`))
     ws.once('close', () => {
@@ -58,7 +65,7 @@ export class Connection implements Outlet {
     return this.phase.t === 'open' ? this.phase.session : undefined
   }
 
-  private onFrame(data: Buffer, _isBinary: boolean): void {
+  private onFrame(data: Buffer): void {
     if (this.phase.t === 'closed') return
     const now = Date.now()
     this.lastSeen = now
@@ -178,7 +185,8 @@ export class Connection implements Outlet {
     if (this.phase.t === 'closed') return
     const { heartbeatMs, timeoutMs, sessionTtlMs } = this.ctx.options
     if (now - this.lastSeen > timeoutMs) return this.close(CloseCode.HEARTBEAT_TIMEOUT, `no frame for ${timeoutMs} ms`)
-    if (now - this.lastPing >= heartbeatMs) {
+    // No ping before the welcome: the first server frame a client sees is the answer to its hello.
+    if (this.phase.t === 'open' && now - this.lastPing >= heartbeatMs) {
       this.lastPing = now
       this.send(encode({ t: 'ping' }))
     }

@@ -24,8 +24,10 @@ export function verifyToken(secret: string, token: string): string | null {
   const dot = token.lastIndexOf('.')
   if (dot <= 0 || dot === token.length - 1) return null
   const sessionId = token.slice(0, dot)
-  const given = Buffer.from(token.slice(dot + 1), 'base64url')
-  const expected = mac(secret, sessionId)
+  // Compared as text, not decoded: base64 decoders forgive padding and stray characters, and a token must have
+  // exactly one accepted spelling.
+  const given = Buffer.from(token.slice(dot + 1))
+  const expected = Buffer.from(mac(secret, sessionId).toString('base64url'))
   // timingSafeEqual needs equal lengths; the length of a MAC is public, so checking it first leaks nothing.
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null
   return sessionId

@@ -1,0 +1,67 @@
+/** The node's pure parts: tokens, flags, the rate limiter. No sockets. */
+import { describe, expect, it } from 'vitest'
+import { newSessionId, signSession, verifyToken } from '../src/security/token.js'
+import { parseNodeArgs } from '../src/node/args.js'
+import { TokenBucket } from '../src/node/rate-limit.js'
+
+describe('session tokens', () => {
+  it('verify only with the secret that signed them', () => {
+    const id = newSessionId()
+    const token = signSession('k1', id)
+    expect(token.startsWith(`${id}.`)).toBe(true)
+    expect(verifyToken('k1', token)).toBe(id)
+    expect(verifyToken('k2', token)).toBeNull()
+  })
+
+  it('refuse tampered, truncated and malformed tokens', () => {
+    const token = signSession('k', 'abc')
+    const mac = token.slice(4)
+    const flipped = (mac[0] === 'A' ? 'B' : 'A') + mac.slice(1)
+    for (const bad of [`abd.${mac}`, `abc.${flipped}`, `abc.${mac.slice(1)}`, 'abc', '.x', 'abc.', '', `abc.${mac}=`]) {
+      expect(verifyToken('k', bad)).toBeNull()
+    }
+  })
+
+  it('makes distinct, URL-safe session ids', () => {
+    const ids = new Set(Array.from({ length: 1000 }, newSessionId))
+    expect(ids.size).toBe(1000)
+    for (const id of ids) expect(id).toMatch(/^[\w-]{22}$/)
+  })
+})
+
+describe('lifeline node flags', () => {
+  it('parses every flag, and LIFELINE_SECRET as the secret', () => {
+    const args = parseNodeArgs(
+      ['--id', 'n1', '--port', '8081', '--host', '0.0.0.0', '--store', 'memory', '--heartbeat-ms', '100', '--timeout-ms', '300', '--session-ttl-ms', '1000', '--drain-timeout-ms', '50', '--max-frame-bytes', '4096'],
+      { LIFELINE_SECRET: 'from-env' },
+    )
+    expect(args).toEqual({
+      id: 'n1',
+      port: 8081,
+      host: '0.0.0.0',
+      store: 'memory',
+      secret: 'from-env',
+      options: { heartbeatMs: 100, timeoutMs: 300, sessionTtlMs: 1000, drainTimeoutMs: 50, maxFrameBytes: 4096 },
+    })
+    expect(parseNodeArgs(['--secret', 'flag'], { LIFELINE_SECRET: 'env' }).secret).toBe('flag')
+  })
+
+  it('refuses unknown flags, missing values and bad numbers with a message naming them', () => {
+    expect(() => parseNodeArgs(['--nope', '1'], {})).toThrow(/unknown flag --nope/)
+    expect(() => parseNodeArgs(['--port'], {})).toThrow(/--port needs a value/)
+    expect(() => parseNodeArgs(['--port', '70000'], {})).toThrow(/--port: expected an integer from 0 to 65535/)
+    expect(() => parseNodeArgs(['--timeout-ms', '0'], {})).toThrow(/--timeout-ms/)
+  })
+})
+
+describe('token bucket', () => {
+  it('allows a burst, then the sustained rate', () => {
+    const bucket = new TokenBucket({ perSecond: 10, burst: 5 }, 0)
+    const taken = Array.from({ length: 8 }, () => bucket.take(0)).filter(Boolean).length
+    expect(taken).toBe(5)
+    expect(bucket.take(50)).toBe(false) // half a token refilled
+    expect(bucket.take(100)).toBe(true)
+    expect(bucket.take(100)).toBe(false)
+    expect(Array.from({ length: 10 }, () => bucket.take(10_000)).filter(Boolean).length).toBe(5)
+  })
+})
