@@ -56,10 +56,11 @@ export type ApplyResult =
   /** The session does not exist or has expired. */
   | { status: 'unknown-session' }
 
+/** Topic log retention. Defaults and their reasons: DEFAULT_RETENTION in retention.ts. */
 export interface Retention {
-  /** Messages kept per topic. Default 10,000: a client offline for minutes at chat rates still catches up. */
+  /** Messages kept per topic. */
   maxMessages: number
-  /** Age after which messages are dropped. Default 2 min: matches session retention; older positions get `gap`. */
+  /** Age after which messages are dropped; older positions get `gap`. */
   maxAgeMs: number
 }
 
