@@ -6,7 +6,6 @@
  */
 import { IpcStore } from './ipc-client.js'
 import { MemoryStore, type MemoryStoreOptions } from './memory.js'
-import { createRedisStore } from './redis-store.js'
 import type { Store } from './types.js'
 
 export interface OpenStoreOptions {
@@ -18,6 +17,8 @@ export async function openStore(spec: string, options: OpenStoreOptions = {}): P
   if (spec === 'memory') return new MemoryStore(options.memory)
   if (spec === 'ipc') return new IpcStore()
   if (spec.startsWith('redis://') || spec.startsWith('rediss://')) {
+    // Loaded on demand: memory/ipc nodes (every `lifeline dev` node) then start without loading the redis client.
+    const { createRedisStore } = await import('./redis-store.js')
     return createRedisStore(spec, { retention: options.memory?.retention })
   }
   throw new Error(`unknown store ${JSON.stringify(spec)}: use "memory", "ipc" or a redis:// URL`)
