@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+/**
+ * Browser bundle size of the SDK: dist/index.js bundled with esbuild (platform browser, minified, every runtime
+ * dependency included: @lifeline/protocol, partysocket), then gzip level 9. Also partysocket/ws alone, for
+ * reference. Run after `npm run build` (the root `npm run size` does both).
+ *
+ *   node packages/sdk/scripts/size.js          a table
+ *   node packages/sdk/scripts/size.js --json   {"sdk":{…},"partysocket":{…},"targetBytes":12288,"withinTarget":true}
+ *   node packages/sdk/scripts/size.js --check  exit 1 when the SDK is over the target
+ *
+ * platform 'browser' also proves the bundle imports no Node built-in: esbuild refuses to resolve one.
+ */
+import { build } from 'esbuild'
+import { existsSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { gzipSync } from 'node:zlib'
+
+/** Issue 2: at most 12 KB min+gzip (Socket.IO's client is 14.7 KB). */
+const TARGET_BYTES = 12 * 1024
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+
+async function measure(name, stdin) {
+  const result = await build({
+    stdin: { contents: stdin, resolveDir: root, loader: 'js' },
+    bundle: true,
+    minify: true,
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+  })
+  const code = result.outputFiles[0].contents
+  // Modules that contributed code (esbuild also lists ones it parsed and then tree-shook away, e.g. zod).
+  const used = Object.entries(result.metafile.outputs)[0][1].inputs
+  const modules = Object.keys(used).filter((p) => p !== '<stdin>' && used[p].bytesInOutput > 0)
+  return { name, minBytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length, modules: modules.length }
+}
+
+const entry = join(root, 'dist', 'index.js')
+if (!existsSync(entry)) {
+  console.error('size: packages/sdk/dist/index.js is missing; run `npm run build` first')
+  process.exit(2)
+}
+// `export *` keeps the whole public API in the bundle: the figure is for an app that uses all of it.
+const sdk = await measure('@lifeline/sdk', `export * from ${JSON.stringify(entry)}`)
+const partysocket = await measure('partysocket/ws', `export { default } from 'partysocket/ws'`)
+const report = { sdk, partysocket, targetBytes: TARGET_BYTES, withinTarget: sdk.gzipBytes <= TARGET_BYTES }
+
+if (process.argv.includes('--json')) {
+  console.log(JSON.stringify(report))
+} else {
+  const kb = (n) => `${(n / 1024).toFixed(2)} KB`
+  console.log('bundle (esbuild, platform browser, minified)    min          min+gzip')
+  for (const r of [sdk, partysocket]) console.log(`${r.name.padEnd(47)} ${kb(r.minBytes).padEnd(12)} ${kb(r.gzipBytes)} (${r.gzipBytes} B)`)
+  console.log(`target: SDK ≤ ${kb(TARGET_BYTES)} min+gzip → ${report.withinTarget ? 'within target' : 'OVER TARGET'}`)
+}
+if (process.argv.includes('--check') && !report.withinTarget) process.exit(1)
