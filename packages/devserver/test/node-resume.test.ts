@@ -142,6 +142,19 @@ describe('node: resume', () => {
     expect(c.msgs('e')[0]!.offset).toBe(3)
   })
 
+  it('sends gap (epoch) when the position is past the head (the log lost its tail), then everything retained', async () => {
+    const store = new MemoryStore()
+    const node = await start(store)
+    for (let i = 1; i <= 5; i++) await store.append('ahead', i)
+    const { epoch } = await store.head('ahead')
+    const c = await connect(node)
+    await c.hello({ ahead: { offset: 9, epoch } })
+    const sub = await c.next<Subscribed>((f) => f.t === 'subscribed')
+    expect(sub).toMatchObject({ recovered: false, gap: { reason: 'epoch', from: 1, to: 0 } })
+    await c.until(() => c.msgs('ahead').length === 5)
+    expect(c.msgs('ahead').map((m) => m.offset)).toEqual([1, 2, 3, 4, 5])
+  })
+
   it('recovers fully (recovered: true, no gap) from a position inside the log', async () => {
     const store = new MemoryStore()
     const node = await start(store)

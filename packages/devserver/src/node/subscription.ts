@@ -107,14 +107,16 @@ export class Subscription {
     let gap: Gap | undefined
     if (from === null) {
       this.cursor = head.last
-    } else if (from.epoch !== head.epoch) {
+    } else if (from.epoch !== head.epoch || from.offset > head.last) {
+      // Another epoch, or a position past the head (the log lost its tail and may reuse those offsets, e.g. a
+      // store restored from an older snapshot): what the client read is gone. Say so, and start over from the
+      // oldest retained message rather than risk skipping a reused offset silently.
       gap = { reason: 'epoch', from: 1, to: head.first - 1 }
       this.cursor = head.first - 1
     } else if (from.offset + 1 < head.first) {
       gap = { reason: 'retention', from: from.offset + 1, to: head.first - 1 }
       this.cursor = head.first - 1
     } else {
-      // A position past the head is the client's claim; trusting it only withholds from that client what it says it has.
       this.cursor = from.offset
     }
     this.epoch = head.epoch
