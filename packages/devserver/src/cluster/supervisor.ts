@@ -40,6 +40,8 @@ class Supervisor implements Cluster {
     private readonly options: ClusterOptions & { secret: string; host: string; entry: string },
     private readonly balancer: Balancer,
     private readonly store: Store | string,
+    /** The cluster made the store (memory), so stop() closes it; a caller's Store is the caller's to close. */
+    private readonly ownsStore: boolean,
   ) {
     // Nodes also exit when their IPC channel closes; this covers a supervisor that exits without stop().
     process.once('exit', this.killAllOnExit)
@@ -132,7 +134,7 @@ class Supervisor implements Cluster {
       for (const proc of procs) proc.signal('SIGKILL')
       await Promise.all(procs.map((p) => p.exited))
       await this.balancer.close()
-      if (typeof this.store !== 'string') await this.store.close()
+      if (this.ownsStore && typeof this.store !== 'string') await this.store.close()
       process.off('exit', this.killAllOnExit)
     })()
     return this.stopping
@@ -243,10 +245,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const count = options.nodes ?? 3
   if (!Number.isInteger(count) || count < 0) throw new ClusterError(ClusterErrorCode.BAD_OPTION, `nodes must be an integer >= 0, got ${count}`)
   const spec = options.store ?? 'memory'
-  if (spec !== 'memory' && !/^rediss?:\/\//.test(spec)) {
-    throw new ClusterError(ClusterErrorCode.BAD_OPTION, `store must be "memory" or a redis:// URL, got "${spec}"`)
+  if (typeof spec === 'string' && spec !== 'memory' && !/^rediss?:\/\//.test(spec)) {
+    throw new ClusterError(ClusterErrorCode.BAD_OPTION, `store must be "memory", a redis:// URL or a Store, got "${spec}"`)
   }
   const store: Store | string = spec === 'memory' ? new MemoryStore({ retention: options.retention }) : spec
+  const ownsStore = spec === 'memory'
   const resolved = {
     ...options,
     host: options.host ?? '127.0.0.1',
@@ -257,7 +260,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const admin = createAdminHandler(() => cluster, { allowRemote: options.adminRemote ?? false })
   const balancer = new Balancer({ port: options.port ?? 0, host: resolved.host, health: options.health, onRequest: admin })
   await balancer.listen()
-  cluster = new Supervisor(resolved, balancer, store)
+  cluster = new Supervisor(resolved, balancer, store, ownsStore)
   try {
     await cluster.startNodes(count)
   } catch (e) {

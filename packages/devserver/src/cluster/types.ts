@@ -1,4 +1,5 @@
 /** The supervisor's public shapes: options, node records, the cluster handle. */
+import type { Store } from '../store/types.js'
 
 /**
  * starting: spawned, not yet listening. up: listening and passing health checks. down: alive but failing
@@ -37,8 +38,10 @@ export interface ClusterOptions extends NodeProcessOptions {
   /**
    * `memory` (default): one in-memory store held by this process, served to nodes over IPC.
    * `redis://…`: every node connects to that Redis itself.
+   * A Store object: served to nodes over IPC like `memory`, and left open by stop() (the caller owns it); for
+   * custom retention or a clock, or a test that watches what the store refuses.
    */
-  store?: string
+  store?: string | Store
   /** HMAC secret for session tokens, shared by every node. Default: random per cluster. */
   secret?: string
   /** Start a crashed node again (same id). Default false: tests want a killed node to stay dead. */

@@ -20,7 +20,10 @@ export interface LoadOptions {
   clients?: number
   /** Publishes (and as many sends) per client. Default 150. */
   messages?: number
-  /** Between one client's messages. Default 10 ms: 4 clients × 100 msg/s, light enough for 2 cores. */
+  /**
+   * Between one client's messages. Default 20 ms: 4 clients × 50 publishes and 50 sends a second, fanned out to
+   * every reader, is light enough for a shared 2-core machine that also runs the nodes, the store and vitest.
+   */
   intervalMs?: number
   /** Default 'load'. */
   topic?: string
@@ -49,7 +52,7 @@ export class Load {
   private readonly options: Required<Omit<LoadOptions, 'clientOptions'>> & Pick<LoadOptions, 'clientOptions'>
 
   constructor(options: LoadOptions) {
-    this.options = { clients: 4, messages: 150, intervalMs: 10, topic: 'load', sends: true, ...options }
+    this.options = { clients: 4, messages: 150, intervalMs: 20, topic: 'load', sends: true, ...options }
   }
 
   /** Creates the clients and subscribes each; resolves when all are subscribed. */
@@ -92,14 +95,23 @@ export class Load {
 
   /** For each client that dropped out of `open` after `since`: ms from `since` until it was open again. */
   recoveryTimes(since: number): number[] {
-    const times: number[] = []
+    return this.outages(since).map((o) => o.leftAt + o.downMs)
+  }
+
+  /**
+   * For each client that dropped out of `open` after `since`: when it noticed (`leftAt`, ms after `since`) and
+   * how long it was down until open again (`downMs`), so a slow notice and a slow resume can be told apart.
+   */
+  outages(since: number): { name: string; leftAt: number; downMs: number }[] {
+    const result: { name: string; leftAt: number; downMs: number }[] = []
     for (const c of this.clients) {
       const left = c.states.findIndex((s) => s.at >= since && s.to !== 'open')
       if (left < 0) continue
       const back = c.states.slice(left).find((s) => s.to === 'open')
-      if (back) times.push(back.at - since)
+      const leftAt = (c.states[left] as { at: number }).at
+      if (back) result.push({ name: c.name, leftAt: leftAt - since, downMs: back.at - leftAt })
     }
-    return times
+    return result
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,71 @@
+/**
+ * A frozen node (SIGSTOP: sockets half-open, nothing answers) under load with Node SDK clients: its clients move
+ * to other nodes; past the heartbeat timeout it is thawed (SIGCONT) and wakes up holding the frames its clients
+ * sent while it was stopped. Those are zombie writes for sessions that moved: the store must refuse them, so
+ * no message is duplicated. Counted in both directions. Run `npm run build` first.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startCluster, type Cluster } from '../src/cluster/index.js'
+import { CountingStore } from './support/counting-store.js'
+import { countsLine } from './support/ledger.js'
+import { startLoad, timing, type Load } from './support/load.js'
+import { waitFor } from './support/wait.js'
+
+/** Short heartbeat so "past the heartbeat" is a short freeze; the defaults (2 s / 5 s) behave the same, slower. */
+const HEARTBEAT_MS = 500
+const TIMEOUT_MS = 1500
+
+let cluster: Cluster
+let load: Load | undefined
+const store = new CountingStore()
+
+beforeAll(async () => {
+  cluster = await startCluster({ nodes: 3, store, heartbeatMs: HEARTBEAT_MS, timeoutMs: TIMEOUT_MS })
+})
+afterAll(async () => {
+  await load?.close()
+  await cluster?.stop()
+  await store.close()
+})
+
+describe('frozen node', () => {
+  it('freeze past the heartbeat, then thaw: clients moved, zombie writes refused, no duplicates', async () => {
+    load = await startLoad({ url: cluster.url, clients: 4, messages: 200 })
+    const target = load.clients[0]!
+    const sid = (): string => target.client.sessionId as string
+    const victim = cluster.nodeOf(sid()) as string
+    let frozenAt = 0
+    let faults: Promise<void> | undefined
+    await load.run((tick) => {
+      if (tick !== 40) return
+      frozenAt = Date.now()
+      faults = (async () => {
+        await cluster.freeze(victim)
+        await waitFor(() => cluster.nodeOf(sid()) !== undefined && cluster.nodeOf(sid()) !== victim, 'the client to move off the frozen node', 10_000)
+        // The freeze must outlast the heartbeat timeout: that is the fault being simulated, not a wait for an event.
+        const past = frozenAt + TIMEOUT_MS + HEARTBEAT_MS - Date.now()
+        if (past > 0) await new Promise((resolve) => setTimeout(resolve, past))
+        await cluster.thaw(victim)
+      })()
+    })
+    await faults
+    const movedAfter = load.outages(frozenAt)
+    await waitFor(() => cluster.nodes.find((n) => n.id === victim)?.status === 'up', 'the thawed node up again', 10_000)
+    const counts = await load.settle()
+    console.log(
+      countsLine('freeze/thaw', counts, {
+        failures: load.failures.length,
+        victim,
+        zombieWritesRefused: store.staleWrites,
+        noticed: timing(movedAfter.map((o) => o.leftAt)),
+        resumedIn: timing(movedAfter.map((o) => o.downMs)),
+      }),
+    )
+    expect(movedAfter.some((o) => o.name === target.name)).toBe(true)
+    // The frozen node woke up holding its clients' frames and tried to apply them: refused, every one.
+    expect(store.staleWrites).toBeGreaterThan(0)
+    expect(cluster.nodeOf(sid())).not.toBe(victim)
+    expect(load.failures).toEqual([])
+    expect(counts).toMatchObject({ lost: 0, duplicated: 0, outOfOrder: 0, gaps: 0, resets: 0 })
+  })
+})
