@@ -71,6 +71,20 @@ describe('node: sessions', () => {
     expect((await store.read('chat', 1, 10)).map((m) => m.data)).toEqual(['ok'])
   })
 
+  it('keeps a connected session alive past its TTL (touch), and lets a disconnected one expire', async () => {
+    const node = await start({ sessionTtlMs: 400, heartbeatMs: 100, timeoutMs: 1_000 })
+    const kept = await connect(node)
+    const keptToken = (await kept.hello({})).session.token
+    const gone = await connect(node)
+    const goneToken = (await gone.hello({})).session.token
+    gone.close()
+    await kept.until(() => kept.frames.filter((f) => f.t === 'ping').length >= 12) // ~1.2 s, three TTLs
+    const again = await connect(node)
+    expect((await again.hello({}, keptToken)).resumed).toBe(true)
+    const late = await connect(node)
+    expect((await late.hello({}, goneToken)).resumed).toBe(false)
+  })
+
   it('starts a new session (resumed: false) when the token is valid but the session is unknown', async () => {
     const node = await start()
     const c = await connect(node)
