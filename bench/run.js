@@ -5,6 +5,7 @@
  * is missed or a row breaks (that row says why in the table).
  */
 import { fork } from 'node:child_process'
+import os from 'node:os'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { machine } from './lib/machine.js'
@@ -17,37 +18,47 @@ const quick = argv.includes('--quick')
 const onlyArg = argv.find((a) => a.startsWith('--only'))
 const only = onlyArg ? (onlyArg.includes('=') ? onlyArg.split('=')[1] : argv[argv.indexOf(onlyArg) + 1]).split(',') : ROWS
 /** Per-row time limit: far above a healthy row's time, so it only cuts a wedged one. */
-const ROW_LIMIT_MS = quick ? 60_000 : 240_000
+const ROW_LIMIT_MS = quick ? 90_000 : 300_000
 
 const started = Date.now()
+const info = machine()
 const lines = []
 const details = {}
+/** 1-minute load averages at each row's start and end: figures taken with other work on the machine are skewed. */
+const loads = []
 for (const name of ROWS.filter((r) => only.includes(r))) {
   const t0 = Date.now()
-  progress(name, 'start')
+  const loadBefore = os.loadavg()[0]
+  progress(name, `start (load average ${loadBefore.toFixed(1)})`)
   const out = await runRow(name)
   const seconds = Math.round((Date.now() - t0) / 100) / 10
-  progress(name, `done in ${seconds} s`)
+  const load = [loadBefore, os.loadavg()[0]].map((l) => Math.round(l * 10) / 10)
+  loads.push(...load)
+  progress(name, `done in ${seconds} s (load average ${load[1]})`)
   if (out.result) {
     lines.push(...out.result.lines)
-    details[name] = { seconds, ...out.result.details }
+    details[name] = { seconds, load, ...out.result.details }
   } else {
     const why = (out.error ?? 'no result').split('\n')[0].slice(0, 200)
     lines.push({ row: name, measure: '—', lifeline: `row failed: ${why}`, baseline: '—', ratio: null, target: '—', holds: null })
-    details[name] = { seconds, error: out.error }
+    details[name] = { seconds, load, error: out.error }
   }
 }
 const totalSeconds = Math.round((Date.now() - started) / 1000)
-const info = machine()
 const mode = quick ? 'quick' : 'full'
-const notes = lines.filter((l) => l.note).map((l) => `note (${l.row}): ${l.note}\n`).join('')
+const maxLoad = Math.max(0, ...loads)
+const loadNote =
+  maxLoad > info.nproc
+    ? [{ row: 'all', note: `load average reached ${maxLoad} on ${info.nproc} cores during this run: other work shared the machine, figures are skewed` }]
+    : []
+const notes = [...lines, ...loadNote].filter((l) => l.note).map((l) => `note (${l.row}): ${l.note}\n`).join('')
 const table = textTable(lines)
 process.stdout.write(`${table}\n${notes}\n${mode} run, ${totalSeconds} s; ${info.nproc} × ${info.cpu}, ${info.memoryGiB} GiB, node ${info.node}\n`)
 
 const dir = fileURLToPath(new URL('./results/', import.meta.url))
 mkdirSync(dir, { recursive: true })
 const when = new Date().toISOString()
-writeFileSync(`${dir}latest.json`, JSON.stringify({ when, mode, totalSeconds, machine: info, lines, details }, null, 2) + '\n')
+writeFileSync(`${dir}latest.json`, JSON.stringify({ when, mode, totalSeconds, maxLoad, machine: info, lines, details }, null, 2) + '\n')
 writeFileSync(
   `${dir}latest.md`,
   `${markdownTable(lines)}\n\n${notes ? `${notes.replace(/^note /gm, '- note ')}\n` : ''}${mode} run of ${when}, ${totalSeconds} s. Machine: ${info.nproc} × ${info.cpu}, ` +

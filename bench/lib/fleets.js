@@ -45,6 +45,7 @@ export function tally(reports, affected, markT) {
     if (r && r.down !== null) detect.push(r.down - markT)
   }
   const total = (k) => reports.reduce((a, r) => a + r[k], 0)
+  const hit = new Set(affected)
   return {
     affected: affected.length,
     resumed: times.filter(Number.isFinite).length,
@@ -52,6 +53,11 @@ export function tally(reports, affected, markT) {
     /** When each affected client noticed (its connection dropped), ms after markT: detection vs reconnect. */
     detect: summary(detect),
     lost: total('missing'),
+    /** Clients missing at least one message, on the faulted node and elsewhere (a stalled fleet shows here). */
+    clientsMissing: {
+      affected: reports.filter((r, i) => r.missing > 0 && hit.has(i)).length,
+      others: reports.filter((r, i) => r.missing > 0 && !hit.has(i)).length,
+    },
     dup: total('dup'),
     disorder: total('disorder'),
     gaps: total('gaps'),

@@ -9,6 +9,7 @@
 import WS from 'ws'
 import { PROTOCOL_VERSION } from '@lifeline/protocol'
 import { serve, withTimeout, sleep } from './proc.js'
+import { openPublisher } from './raw-publisher.js'
 
 const MSG = Buffer.from('"t":"msg"')
 const PING = Buffer.from('"t":"ping"')
@@ -53,8 +54,36 @@ serve({
     while (Date.now() < end && !sockets.every((s) => s.n >= perSocket)) await sleep(5)
     return { doneAt: Date.now(), total: sockets.reduce((a, s) => a + s.n, 0), open: sockets.filter((s) => s.ws.readyState === WS.OPEN).length }
   },
-  reset() {
-    for (const s of sockets) s.n = 0
+  /**
+   * Closed-loop fan-out: a publisher in this process sends to `room` for `durationMs`, keeping at most `window`
+   * messages beyond what the slowest subscriber has received, so neither server can look fast by buffering;
+   * then waits (bounded) for the last deliveries. Every socket must be subscribed to `room`.
+   */
+  async blast({ kind, url, room, durationMs, window = 1000, drainMs = 15_000 }) {
+    const pub = await openPublisher(kind, url)
+    try {
+      for (const s of sockets) s.n = 0
+      const slowest = () => sockets.reduce((m, s) => Math.min(m, s.n), Infinity)
+      const tick = () => new Promise((resolve) => setImmediate(resolve))
+      const t0 = Date.now()
+      let sent = 0
+      while (Date.now() - t0 < durationMs) {
+        const ahead = sent - slowest()
+        if (ahead < window) {
+          pub.sendNow(room, window - ahead)
+          sent += window - ahead
+        }
+        await tick()
+      }
+      const end = Date.now() + drainMs
+      while (slowest() < sent && Date.now() < end) await tick()
+      const doneAt = Date.now()
+      const total = sockets.reduce((a, s) => a + Math.min(s.n, sent), 0)
+      const open = sockets.filter((s) => s.ws.readyState === WS.OPEN).length
+      return { t0, doneAt, sent, total, open }
+    } finally {
+      pub.close()
+    }
   },
   async close() {
     for (const s of sockets) s.ws.terminate()

@@ -46,6 +46,14 @@ export async function openPublisher(kind, url) {
         })
       }
     },
+    /** Send `count` more messages now, without waiting for acks (the caller bounds what is in flight). */
+    sendNow(room, count, pad = 'x'.repeat(64)) {
+      for (let k = 0; k < count; k++) {
+        seq++
+        const data = { i: seq, pad }
+        ws.send(JSON.stringify(kind === 'plain' ? { room, ...data } : { t: 'pub', seq, topic: room, data }))
+      }
+    },
     close: () => ws.terminate(),
   }
 }

@@ -1,11 +1,10 @@
 /**
- * Row "throughput": messages/s delivered through one node to N subscribers of one topic, one publisher with a
- * window of 200 unacknowledged messages, ~100-byte frames. Lifeline with the memory store and with the Redis
+ * Row "throughput": messages/s delivered through one node to N subscribers of one topic, ~100-byte frames, for
+ * a fixed time; the publisher keeps at most 200 messages beyond the slowest subscriber (raw-fleet.js `blast`). Lifeline with the memory store and with the Redis
  * store, against a plain `ws` server doing the same fan-out. Subscribers are raw sockets counting frames
  * (raw-fleet.js), so the figure is the server's. Target (issue 6): memory store ≥ 0.7× plain ws.
  */
 import { startChild } from '../lib/proc.js'
-import { openPublisher } from '../lib/raw-publisher.js'
 import { startRedis, redisInstalled } from '../lib/redis.js'
 import { attempt, failed, count } from '../lib/line.js'
 import { ratio } from '../lib/stats.js'
@@ -15,7 +14,8 @@ const TARGET = 0.7
 
 export async function run({ quick }) {
   const subscribers = quick ? 50 : 200
-  const messages = quick ? 1_000 : 5_000
+  /** Publishing time per measurement; the rate is deliveries over the time until the last one arrived. */
+  const publishMs = quick ? 1_500 : 4_000
   // Full runs alternate the sides three times and keep each side's median: this machine drifts by 20% or so
   // between seconds, and alternating spreads the drift over both sides.
   const rounds = quick ? 1 : 3
@@ -23,9 +23,9 @@ export async function run({ quick }) {
   const runs = { plain: [], memory: [], redis: [] }
   try {
     for (let k = 0; k < rounds; k++) {
-      runs.plain.push(await attempt(() => measure('plain', {}, subscribers, messages)))
-      runs.memory.push(await attempt(() => measure('lifeline', { BENCH_STORE: 'memory' }, subscribers, messages)))
-      if (redisServer?.url) runs.redis.push(await attempt(() => measure('lifeline', { BENCH_STORE: redisServer.url }, subscribers, messages)))
+      runs.plain.push(await attempt(() => measure('plain', {}, subscribers, publishMs)))
+      runs.memory.push(await attempt(() => measure('lifeline', { BENCH_STORE: 'memory' }, subscribers, publishMs)))
+      if (redisServer?.url) runs.redis.push(await attempt(() => measure('lifeline', { BENCH_STORE: redisServer.url }, subscribers, publishMs)))
     }
   } finally {
     await redisServer?.stop?.()
@@ -49,34 +49,26 @@ export async function run({ quick }) {
         holds: null,
       },
     ],
-    details: { subscribers, messages, rounds, runs },
+    details: { subscribers, publishMs, rounds, runs },
   }
 }
 
-async function measure(kind, env, subscribers, messages) {
-  const label = kind === 'plain' ? 'plain ws' : `lifeline ${env.BENCH_STORE}`
+async function measure(kind, env, subscribers, publishMs) {
+  const label = kind === 'plain' ? 'plain ws' : `lifeline ${env.BENCH_STORE.replace(/:\d+$/, '')}`
   const server = await startChild(kind === 'plain' ? 'plain-server.js' : 'lifeline-node.js', { env })
   const fleet = await startChild('raw-fleet.js')
-  let pub
   try {
     const url = `ws://127.0.0.1:${(await server.call('info')).port}`
     await fleet.call('connect', { kind, url, count: subscribers, rooms: 1 }, 60_000)
-    pub = await openPublisher(kind, url)
-    // Warm-up (JIT, buffers), then count from zero.
-    const warm = 200
-    await pub.publish('room-0', warm)
-    await fleet.call('waitCount', { perSocket: warm, timeoutMs: 20_000 }, 30_000)
-    await fleet.call('reset')
-    const t0 = Date.now()
-    await pub.publish('room-0', messages, { timeoutMs: 120_000 })
-    const r = await fleet.call('waitCount', { perSocket: messages, timeoutMs: 60_000 }, 70_000)
-    const seconds = (r.doneAt - t0) / 1000
+    // Warm-up (JIT, buffers), then the measured run.
+    await fleet.call('blast', { kind, url, room: 'room-0', durationMs: 300 }, 40_000)
+    const r = await fleet.call('blast', { kind, url, room: 'room-0', durationMs: publishMs }, publishMs + 40_000)
+    const seconds = (r.doneAt - r.t0) / 1000
     const perSecond = r.total / seconds
     progress('throughput', `${label}: ${count(r.total)} deliveries in ${seconds.toFixed(2)} s = ${count(perSecond)} msg/s`)
-    if (r.total < subscribers * messages) throw new Error(`only ${r.total} of ${subscribers * messages} delivered (${r.open} sockets open)`)
+    if (r.total < subscribers * r.sent) throw new Error(`only ${r.total} of ${subscribers * r.sent} delivered (${r.open} sockets open)`)
     return { perSecond: Math.round(perSecond), deliveries: r.total, seconds }
   } finally {
-    pub?.close()
     await fleet.stop()
     await server.stop()
   }
