@@ -58,15 +58,15 @@ export class LifelineClient<T = unknown> {
   }
   /** The server's id for this session, once known (restored from `persist` before the first welcome). */
   get sessionId(): string | null {
-    return this.core.sessionId
+    return this.core.session.sessionId
   }
   /** Publishes and sends not yet acknowledged by the server. */
   get pending(): number {
-    return this.core.outbox.size
+    return this.core.session.outbox.size
   }
   /** Bytes (UTF-8 JSON of data + topic) of the pending ones, counted against outbox.maxBytes. */
   get pendingBytes(): number {
-    return this.core.outbox.bytes
+    return this.core.session.outbox.bytes
   }
 
   /** Resolves once the server confirmed the subscription (immediately if it already did). */
@@ -153,8 +153,8 @@ export class LifelineClient<T = unknown> {
         }
         case 'persist':
           if (!this.storage) return
-          if (e.part === 'outbox') return saveOutbox(this.storage, this.key, this.core.outbox.entries)
-          return saveSession(this.storage, this.key, this.core.sessionId, this.core.token, this.core.positions.toJSON())
+          if (e.part === 'outbox') return saveOutbox(this.storage, this.key, this.core.session.outbox.entries)
+          return saveSession(this.storage, this.key, this.core.session.sessionId, this.core.session.token, this.core.session.positions.toJSON())
       }
     } catch (err) {
       report(err) // a socket or storage that throws must not stop the effects after it

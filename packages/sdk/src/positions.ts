@@ -47,7 +47,12 @@ export class Positions {
     const p = this.map.get(f.topic)
     let gap: Gap | undefined = f.gap
     let next: Position | undefined
-    if (gap) next = { offset: Math.max(gap.to, gap.from - 1), epoch: f.epoch }
+    if (gap) {
+      next = { offset: Math.max(gap.to, gap.from - 1), epoch: f.epoch }
+      // Retention only moves forward: never step back over offsets already delivered. (An 'epoch' gap may step
+      // back: the server says the log was replaced and those offsets now name other messages.)
+      if (gap.reason === 'retention' && p?.epoch === f.epoch) next.offset = Math.max(next.offset, p.offset)
+    }
     else if (!p) next = { offset: f.offset, epoch: f.epoch }
     else if (p.epoch !== f.epoch) {
       gap = { reason: 'epoch', from: 1, to: f.offset }

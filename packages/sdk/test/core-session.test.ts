@@ -16,7 +16,7 @@ describe('session core: seq and outbox', () => {
     ])
     expect(writes(h.step(pub('chat', { n: 3 }, 3)))).toEqual([{ t: 'pub', seq: 3, topic: 'chat', data: { n: 3 } }])
     expect(settled(h.frame({ t: 'ack', seq: 2 }))).toEqual([{ ticket: 1 }, { ticket: 2 }])
-    expect(h.core.outbox.size).toBe(1)
+    expect(h.core.session.outbox.size).toBe(1)
     expect(settled(h.frame({ t: 'ack', seq: 3 }))).toEqual([{ ticket: 3 }])
   })
 
@@ -47,7 +47,7 @@ describe('session core: seq and outbox', () => {
     expect(settled(e)).toEqual([{ ticket: 'a', code: ErrorCode.HANDLER_FAILED }])
     expect(emitted(e, 'error').map((x) => x.code)).toEqual([ErrorCode.HANDLER_FAILED])
     expect(settled(h.frame({ t: 'error', code: ErrorCode.STORE_UNAVAILABLE, message: 'later', seq: 2 }))).toEqual([])
-    expect(h.core.outbox.size).toBe(1) // kept: not applied, resent after the next welcome
+    expect(h.core.session.outbox.size).toBe(1) // kept: not applied, resent after the next welcome
   })
 
   it('reset: welcome.resumed false after a resume reports transmitted sends and renumbers the rest from 1', () => {
@@ -64,8 +64,8 @@ describe('session core: seq and outbox', () => {
       { ticket: 2, code: ErrorCode.SESSION_RESET },
     ])
     expect(writes(e).filter((f) => f.t === 'pub')).toEqual([{ t: 'pub', seq: 1, topic: 't', data: 'never' }])
-    expect(h.core.sessionId).toBe('new')
-    expect(h.core.positions.map.has('@inbox')).toBe(false)
+    expect(h.core.session.sessionId).toBe('new')
+    expect(h.core.session.positions.map.has('@inbox')).toBe(false)
   })
 
   it('close 4403 (invalid token) resets at once and the next hello starts a new session', () => {
@@ -164,6 +164,6 @@ describe('session core: positions and delivery', () => {
     h.step({ type: 'subscribe', topic: 'secret' })
     const e = h.frame({ t: 'error', code: 'UNAUTHORIZED', message: 'no', topic: 'secret' })
     expect(e).toContainEqual({ type: 'subscribed', topic: 'secret', error: expect.objectContaining({ code: 'UNAUTHORIZED' }) })
-    expect(h.core.desired.has('secret')).toBe(false)
+    expect(h.core.session.desired.has('secret')).toBe(false)
   })
 })

@@ -161,6 +161,7 @@ describe('session core: bad input', () => {
     const e = h.step(
       { type: 'publish', topic: 'has space', data: 1, ticket: 'a' },
       { type: 'publish', topic: '@other', data: 1, ticket: 'b' },
+      { type: 'publish', topic: '@inbox', data: 1, ticket: 'b2' },
       { type: 'publish', topic: 'ok', data: cyclic, ticket: 'c' },
       { type: 'publish', data: undefined, ticket: 'd' },
       { type: 'publish', data: 10n, ticket: 'e' },
@@ -168,11 +169,12 @@ describe('session core: bad input', () => {
     expect(settled(e).map((s) => s.code)).toEqual([
       ErrorCode.BAD_FRAME,
       ErrorCode.RESERVED_TOPIC,
+      ErrorCode.RESERVED_TOPIC,
       ErrorCode.NOT_SERIALIZABLE,
       ErrorCode.NOT_SERIALIZABLE,
       ErrorCode.NOT_SERIALIZABLE,
     ])
     expect(writes(e)).toEqual([])
-    expect(h.core.outbox.size).toBe(0)
+    expect(h.core.session.outbox.size).toBe(0)
   })
 })

@@ -4,8 +4,15 @@
  * speaks the protocol as the devserver does, so SDK tests need no real socket and no real server.
  */
 import { decodeClientFrame, INBOX_TOPIC, type ClientFrame, type Hello, type Position, type ServerFrame } from '@lifeline/protocol'
-import type { WebSocketClientConnectionProtocol } from '@mswjs/interceptors/WebSocket'
 import { ws } from 'msw'
+
+/** The server side of one connection: msw's client connection, or a `ws` socket wrapped to look like one. */
+export interface WireClient {
+  url: URL | string
+  send(text: string): void
+  close(code?: number, reason?: string): void
+  addEventListener(type: 'message' | 'close', fn: (e: { data?: unknown }) => void): void
+}
 
 export interface Session {
   id: string
@@ -16,7 +23,7 @@ export interface Session {
 }
 
 export interface Conn {
-  client: WebSocketClientConnectionProtocol
+  client: WireClient
   url: URL
   session?: Session
   hello?: Hello
@@ -55,10 +62,12 @@ export class FakeServer {
   timeoutMs = 10_000
   private waiters: (() => void)[] = []
 
-  constructor(name: string) {
-    this.url = `ws://lifeline.test/${name}`
-    this.link = ws.link(this.url)
-    this.handler = this.link.addEventListener('connection', ({ client }) => this.accept(client))
+  /** `url`: where clients connect when served by a real `ws` server instead of msw (see accept). */
+  constructor(name: string, url?: string) {
+    const mocked = `ws://lifeline.test/${name}`
+    this.url = url ?? mocked
+    this.link = ws.link(mocked)
+    this.handler = this.link.addEventListener('connection', ({ client }) => this.accept(client as unknown as WireClient))
   }
 
   /** The newest connection. */
@@ -114,8 +123,8 @@ export class FakeServer {
     for (const c of this.conns) clearInterval(c.ping), (c.closed = true)
   }
 
-  private accept(client: WebSocketClientConnectionProtocol): void {
-    const c: Conn = { client, url: new URL(client.url), subs: new Set(), received: [], frozen: false, closed: false }
+  accept(client: WireClient): void {
+    const c: Conn = { client, url: new URL(String(client.url)), subs: new Set(), received: [], frozen: false, closed: false }
     this.conns.push(c)
     this.maxOpen = Math.max(this.maxOpen, this.conns.filter((x) => !x.closed).length)
     client.addEventListener('message', (e) => this.onText(c, e.data))

@@ -1,0 +1,67 @@
+/**
+ * The vocabulary between the pure core and the client: inputs the core accepts, effects it asks for, and the
+ * sink both halves of the core (core.ts: connection, session.ts: data) append effects to, in order.
+ */
+import type { LifelineError } from './errors.js'
+import type { Entry } from './outbox.js'
+import type { ClientEvents } from './types.js'
+
+export type TimerName = 'retry' | 'silence'
+
+export type Input =
+  | { type: 'start' }
+  | { type: 'socket-open' }
+  | { type: 'socket-frame'; text: unknown }
+  | { type: 'socket-close'; code: number; reason: string }
+  | { type: 'timer'; name: TimerName }
+  /** `topic` set: publish; absent: send. `ticket` comes back in the `settle` effect. */
+  | { type: 'publish'; topic?: string | undefined; data: unknown; ticket: unknown }
+  | { type: 'subscribe'; topic: string }
+  | { type: 'unsubscribe'; topic: string }
+  /** 'app': client.reconnect(); 'online': the browser's online event. */
+  | { type: 'reconnect'; why: 'app' | 'online' }
+  | { type: 'close' }
+
+type Emit<T> = { [K in keyof ClientEvents<T>]: { type: 'emit'; event: K; payload: ClientEvents<T>[K] } }[keyof ClientEvents<T>]
+
+export type Effect<T = unknown> =
+  | { type: 'connect'; url: string }
+  | { type: 'disconnect'; code: number; reason: string }
+  | { type: 'write'; text: string }
+  /** Arm (ms) or cancel (null) the named timer; arming replaces the previous one. */
+  | { type: 'timer'; name: TimerName; ms: number | null }
+  | Emit<T>
+  /** Settle the promise behind `ticket`: resolve, or reject with `error`. */
+  | { type: 'settle'; ticket: unknown; error?: LifelineError }
+  /** Settle every pending subscribe(topic). */
+  | { type: 'subscribed'; topic: string; error?: LifelineError }
+  /** Save this part of the session to storage; ordered before any later `write` (a reload never loses a seq). */
+  | { type: 'persist'; part: 'session' | 'outbox' }
+
+export class Sink<T> {
+  out: Effect<T>[] = []
+
+  effect(e: Effect<T>): void {
+    this.out.push(e)
+  }
+  emit<K extends keyof ClientEvents<T>>(event: K, payload: ClientEvents<T>[K]): void {
+    this.out.push({ type: 'emit', event, payload } as Emit<T>)
+  }
+  write(frame: object): void {
+    this.out.push({ type: 'write', text: JSON.stringify(frame) })
+  }
+  timer(name: TimerName, ms: number | null): void {
+    this.out.push({ type: 'timer', name, ms })
+  }
+  persist(part: 'session' | 'outbox'): void {
+    this.out.push({ type: 'persist', part })
+  }
+  /** Entries restored from storage have no ticket: nobody is waiting on them. */
+  settle(e: Entry, error?: LifelineError): void {
+    if (e.ticket !== undefined) this.out.push(error ? { type: 'settle', ticket: e.ticket, error } : { type: 'settle', ticket: e.ticket })
+  }
+  settleAll(done: Entry[]): void {
+    for (const e of done) this.settle(e)
+    if (done.length) this.persist('outbox')
+  }
+}
