@@ -83,6 +83,28 @@ describe('redis store: what only Redis has', () => {
     }
   })
 
+  it('subscribes a topic asked for while Redis is down once Redis is back', async () => {
+    const store = await open({ commandTimeoutMs: 300 })
+    try {
+      const topic = unique('later')
+      const reports: boolean[] = []
+      store.onAvailability((up) => reports.push(up))
+      await redis.stop()
+      await waitFor(() => reports.includes(false), 'the store to report Redis down')
+      const seen: number[] = []
+      store.subscribe(topic, (m) => seen.push(m.offset))
+      // Longer than the command timeout: the queued SUBSCRIBE fails and must be retried after the reconnect.
+      await new Promise((r) => setTimeout(r, 500))
+      await redis.start()
+      await waitFor(() => reports.at(-1) === true, 'the store to report Redis up', 10_000)
+      for (let i = 0; i < 3; i++) await store.append(topic, i)
+      await waitFor(() => seen.length === 3, 'live messages on the late subscription')
+      expect(seen).toEqual([1, 2, 3])
+    } finally {
+      await store.close()
+    }
+  })
+
   it('starts a new epoch when Redis loses the topic, so readers see an explicit change', async () => {
     const store = await open({ prefix: unique('lost') + ':' })
     try {

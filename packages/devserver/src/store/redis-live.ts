@@ -36,6 +36,8 @@ interface TopicState {
   syncing: boolean
   /** Set when something arrived during a sync that the current round may not have covered. */
   again: boolean
+  /** The channel subscription is in place (node-redis re-subscribes it by itself after reconnects). */
+  listening: boolean
   onMessage: (m: StoredMessage) => void
 }
 
@@ -61,9 +63,14 @@ export class LiveFanout {
     }
   }
 
-  /** After a reconnect: fill in whatever was published while the connection was down. */
+  /** After a reconnect: subscribe what failed to, and fill in whatever was published while the connection was down. */
   resyncAll(): void {
-    for (const state of this.#topics.values()) void this.#sync(state)
+    for (const state of this.#topics.values()) {
+      // Subscribed while Redis was down: "from now on" starts now, before anything else is sent.
+      if (state.last === undefined) this.#anchor(state)
+      if (state.listening) void this.#sync(state)
+      else this.#listen(state)
+    }
   }
 
   get topics(): number {
@@ -73,31 +80,44 @@ export class LiveFanout {
   #open(topic: string): TopicState {
     const state: TopicState = {
       topic, listeners: new Set(), epoch: undefined, last: undefined, parked: [], syncing: true, again: false,
-      onMessage: (m) => this.#onLive(state, m),
+      listening: false, onMessage: (m) => this.#onLive(state, m),
     }
     this.#topics.set(topic, state)
     // "From now on" starts here: the head is asked for now (and Redis runs commands of one connection in
     // order, so any history the caller reads after this call starts at or after it), while the channel
     // subscription is set up in parallel. Whatever was appended between the two is read from the log by
     // the sync that follows, so nothing slips between them.
-    const head = this.#source.head(topic).then(
+    this.#anchor(state)
+    this.#listen(state)
+    return state
+  }
+
+  /** Take the current head as the start, unless a start is already known. */
+  #anchor(state: TopicState): void {
+    this.#source.head(state.topic).then(
       (h) => {
+        if (state.last !== undefined) return
         state.epoch = h.epoch
         state.last = h.last
       },
-      () => undefined, // Redis down: the start is unknown; the sync after the reconnect takes the head then.
+      () => undefined, // Redis down: resyncAll() anchors again after the reconnect.
     )
-    Promise.all([head, this.#source.listen(topic, state.onMessage)]).then(
+  }
+
+  /** Subscribe the channel; once in place, sync. A failed SUBSCRIBE is retried by the next resyncAll(). */
+  #listen(state: TopicState): void {
+    state.syncing = true // park live messages until the sync has placed them
+    this.#source.listen(state.topic, state.onMessage).then(
       () => {
+        state.listening = true
         state.syncing = false
         void this.#sync(state)
       },
       (e: unknown) => {
         state.syncing = false
-        this.#onError(e) // The channel is re-subscribed by the client on reconnect; resyncAll() follows.
+        this.#onError(e)
       },
     )
-    return state
   }
 
   #onLive(state: TopicState, m: StoredMessage): void {

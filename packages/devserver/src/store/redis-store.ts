@@ -33,8 +33,9 @@ export interface RedisStoreOptions {
    */
   commandTimeoutMs?: number
   /**
-   * Reconnect delay cap; delays start at 50 ms and double (node-redis retries once at once). Default 1,000 ms: nodes are few (not thousands of clients), so retrying every second
-   * costs Redis nothing and bounds how long clients wait after Redis is back.
+   * Reconnect delay cap; delays start at 50 ms and double (node-redis retries once at once). Default 1,000 ms:
+   * nodes are few (not thousands of clients), so retrying every second costs Redis nothing and bounds how
+   * long clients wait after Redis is back.
    */
   reconnectMaxMs?: number
   /** `createRedisStore` gives up when Redis is not reachable within this long. Default 10,000 ms. */
@@ -125,8 +126,11 @@ export class RedisStore implements Store {
       {
         head: (t) => this.head(t),
         read: (t, from, limit) => this.read(t, from, limit),
-        listen: (t, fn) => sub.subscribe(this.#channel(t), (raw) => fn(JSON.parse(raw) as StoredMessage)),
-        unlisten: (t) => sub.unsubscribe(this.#channel(t)),
+        listen: (t, fn) => sub.subscribe(this.#channel(t), this.#decoder(fn)),
+        // With the listener, not the bare channel: node-redis then marks the channel as unsubscribing, so a
+        // SUBSCRIBE for the same topic issued before the UNSUBSCRIBE's reply is sent rather than merged into
+        // the set this reply is about to delete.
+        unlisten: (t, fn) => sub.unsubscribe(this.#channel(t), this.#decoder(fn)),
       },
       () => undefined, // Redis errors reach the availability listeners; a failed sync retries on reconnect.
     )
@@ -238,6 +242,25 @@ export class RedisStore implements Store {
     // destroy, not close: close() waits for replies that never come while Redis is down.
     this.#sub.destroy()
     this.#main.destroy()
+  }
+
+  /** One decoding wrapper per fan-out listener, so a retried SUBSCRIBE and the UNSUBSCRIBE name the same one. */
+  readonly #decoders = new WeakMap<(m: StoredMessage) => void, (raw: string) => void>()
+  #decoder(fn: (m: StoredMessage) => void): (raw: string) => void {
+    let d = this.#decoders.get(fn)
+    if (!d) {
+      d = (raw) => {
+        let m: StoredMessage
+        try {
+          m = JSON.parse(raw) as StoredMessage
+        } catch {
+          return // not ours (someone else published on the channel); the log is the truth anyway
+        }
+        fn(m)
+      }
+      this.#decoders.set(fn, d)
+    }
+    return d
   }
 
   #update(): void {
