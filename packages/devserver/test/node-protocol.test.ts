@@ -143,6 +143,29 @@ describe('node: sessions', () => {
   })
 })
 
+describe('node: embedded in an app', () => {
+  it('attaches to an existing http.Server: the app keeps its routes, healthz via handleHealth, ws on its path', async () => {
+    const { createServer } = await import('node:http')
+    let node: LifelineNode | undefined
+    const app = createServer((req, res) => {
+      if (node?.handleHealth(req, res)) return
+      res.end('app page')
+    })
+    await new Promise<void>((r) => app.listen(0, '127.0.0.1', r))
+    node = await start({ server: app, path: '/live' })
+    const port = node.port
+    expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('app page')
+    expect((await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()).status).toBe('ok')
+    const c = await RawClient.connect(`ws://127.0.0.1:${port}/live?sid=x`)
+    clients.push(c)
+    expect((await c.hello({})).resumed).toBe(false)
+    await node.close()
+    // The app's server is the app's: close() leaves it listening.
+    expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('app page')
+    await new Promise((r) => app.close(r))
+  })
+})
+
 describe('node: writes', () => {
   it('does not ack a send whose handler throws (HANDLER_FAILED, 1011), and the resend runs it again', async () => {
     let runs = 0
@@ -263,7 +286,7 @@ describe('node: bad input', () => {
 
 describe('node: slow consumers', () => {
   it('closes a client that stops reading once its unsent output passes maxBufferedBytes, without slowing others', async () => {
-    const node = await start({ maxBufferedBytes: 256 * 1024 })
+    const node = await start({ maxBufferedBytes: 512 * 1024 })
     const slow = await connect(node)
     await slow.hello({ firehose: null })
     await slow.next((f) => f.t === 'subscribed')
@@ -273,9 +296,13 @@ describe('node: slow consumers', () => {
     slow.ws.pause() // stops reading: the kernel buffers fill, then the node's
     const publisher = await connect(node)
     await publisher.hello({})
-    const N = 600
+    const N = 1_000
     const payload = 'p'.repeat(16 * 1024)
-    for (let seq = 1; seq <= N; seq++) publisher.send({ t: 'pub', seq, topic: 'firehose', data: payload })
+    // Paced by acks, so a reader that keeps up never has much unsent; only the paused one piles up.
+    for (let seq = 1; seq <= N; seq++) {
+      publisher.send({ t: 'pub', seq, topic: 'firehose', data: payload })
+      await publisher.next((f) => f.t === 'ack' && f.seq === seq, 10_000, publisher.frames.length - 3)
+    }
     await fast.until(() => fast.msgs('firehose').length === N, 15_000)
     await until(() => node.connections === 2, 5_000)
     slow.ws.resume()

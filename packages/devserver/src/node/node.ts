@@ -87,6 +87,7 @@ export async function createNode(options: NodeOptions = {}): Promise<LifelineNod
   const server = options.server ?? createServer()
   const wss = new WebSocketServer({
     server,
+    ...(options.path ? { path: options.path } : {}),
     maxPayload: resolved.maxFrameBytes,
     // Refused at the HTTP upgrade while draining, so a balancer's retry lands on a healthy node.
     verifyClient: (_info, done) => (status === 'running' ? done(true) : done(false, 503, 'draining')),

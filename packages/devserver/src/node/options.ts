@@ -41,6 +41,8 @@ export interface NodeOptions {
   secret?: string
   /** An existing HTTP server to attach to (an app embedding the node). Default: one is created and listens. */
   server?: Server
+  /** Only upgrades on this path are the node's (an app with other WebSocket endpoints). Default: every path. */
+  path?: string
   /** When the node creates its server: port (0 = any free one) and host. Defaults 0 and 127.0.0.1 (not exposed by accident). */
   port?: number
   host?: string
