@@ -90,9 +90,16 @@ export class Balancer extends EventEmitter<{ change: [BackendChange] }> {
   get port(): number {
     return this.boundPort
   }
-  /** ws:// URL clients connect to. */
+  /** ws:// URL clients connect to (a wildcard host is shown as loopback, which it includes). */
   get url(): string {
-    return `ws://${this.host}:${this.boundPort}`
+    return `ws://${this.displayHost}:${this.boundPort}`
+  }
+
+  /** The host part for URLs: loopback for a wildcard bind, IPv6 in brackets. */
+  get displayHost(): string {
+    if (this.host === '0.0.0.0') return '127.0.0.1'
+    if (this.host === '::') return '[::1]'
+    return this.host.includes(':') ? `[${this.host}]` : this.host
   }
 
   async listen(): Promise<void> {

@@ -7,6 +7,7 @@ import type { Cluster } from './types.js'
 /** Starts the chaos loop; returns the function that stops it. */
 export function startChaos(cluster: Cluster, intervalMs: number, log: (line: string) => void): () => void {
   let busy = false
+  let stopped = false
   const timer = setInterval(() => {
     if (busy) return // the previous victim is still coming back
     const candidates = cluster.nodes.filter((n) => n.status === 'up')
@@ -18,9 +19,12 @@ export function startChaos(cluster: Cluster, intervalMs: number, log: (line: str
       .kill(victim.id)
       .then(() => cluster.restart(victim.id))
       .then((node) => log(`[chaos] ${node.id} is back (pid ${node.pid})`))
-      .catch((e: Error) => log(`[chaos] ${e.message}`))
+      .catch((e: Error) => stopped || log(`[chaos] ${e.message}`)) // a restart cut short by stop() is no news
       .finally(() => (busy = false))
   }, intervalMs)
   timer.unref()
-  return () => clearInterval(timer)
+  return () => {
+    stopped = true
+    clearInterval(timer)
+  }
 }

@@ -51,7 +51,7 @@ class Supervisor implements Cluster {
     return this.balancer.url
   }
   get adminUrl(): string {
-    return `http://${this.balancer.host}:${this.balancer.port}/_lifeline/api`
+    return `http://${this.balancer.displayHost}:${this.balancer.port}/_lifeline/api`
   }
 
   get nodes(): ClusterNode[] {
