@@ -2,10 +2,12 @@
  * The `redis` store: topic logs, session records and live fan-out in a real Redis, for clusters that span
  * machines. Passes the same contract suite as `memory` (test/store-contract.ts).
  *
- * Why node-redis (the `redis` package, v6) rather than ioredis: it is Redis's own maintained client (ioredis
- * is in maintenance mode), it supports Node 20 (`engines: >=20`), its reconnect strategy, offline-queue switch
- * and automatic re-subscription after a reconnect are exactly the three knobs this store needs, and it is
- * already the devserver's dependency, so nothing else is installed.
+ * Why node-redis (the `redis` package, v6) rather than ioredis: it is the client Redis recommends for new
+ * projects (ioredis is still maintained, but new Redis features land in node-redis first), it supports
+ * Node 20 (`engines: >=20`), its reconnect strategy, offline-queue switch and automatic re-subscription after
+ * a reconnect are exactly the three knobs this store needs, and it is already the devserver's dependency.
+ * Its README lists Redis 7.2+ as supported; the tests run it against Debian 12's Redis 7.0 (streams with
+ * explicit IDs, XTRIM MINID and RESP3 are all 6.2+), and the store needs nothing newer.
  *
  * Availability: while Redis is unreachable every call rejects at once with a `StoreUnavailableError` (the
  * offline queue is off, so nothing is silently applied later); the node answers STORE_UNAVAILABLE and the
