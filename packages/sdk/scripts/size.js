@@ -5,7 +5,7 @@
  * reference. Run after `npm run build` (the root `npm run size` does both).
  *
  *   node packages/sdk/scripts/size.js          a table
- *   node packages/sdk/scripts/size.js --json   {"sdk":{…},"partysocket":{…},"targetBytes":12288,"withinTarget":true}
+ *   node packages/sdk/scripts/size.js --json   {"gzipBytes":…,"minBytes":…,"sdk":{…},"partysocket":{…},"targetBytes":12288,"withinTarget":true}
  *   node packages/sdk/scripts/size.js --check  exit 1 when the SDK is over the target
  *
  * platform 'browser' also proves the bundle imports no Node built-in: esbuild refuses to resolve one.
@@ -47,7 +47,8 @@ if (!existsSync(entry)) {
 // `export *` keeps the whole public API in the bundle: the figure is for an app that uses all of it.
 const sdk = await measure('@lifeline/sdk', `export * from ${JSON.stringify(entry)}`)
 const partysocket = await measure('partysocket/ws', `export { default } from 'partysocket/ws'`)
-const report = { sdk, partysocket, targetBytes: TARGET_BYTES, withinTarget: sdk.gzipBytes <= TARGET_BYTES }
+// Top-level gzipBytes/minBytes are the SDK's (what bench/rows/bundle.js reads); the rest is the detail.
+const report = { gzipBytes: sdk.gzipBytes, minBytes: sdk.minBytes, sdk, partysocket, targetBytes: TARGET_BYTES, withinTarget: sdk.gzipBytes <= TARGET_BYTES }
 
 if (process.argv.includes('--json')) {
   console.log(JSON.stringify(report))
