@@ -33,7 +33,7 @@ function forkReady(name: string, args: string[]): Promise<ChildProcess> {
   })
 }
 
-storeContract('memory', async (o) => new MemoryStore({ retention: o.retention }))
+storeContract('memory', async (o) => new MemoryStore({ retention: o.retention }), undefined, { volatile: true })
 
 storeContract('ipc (forked host)', async (o) => {
   const child = await forkReady('ipc-store-host.mjs', [JSON.stringify(o.retention)])
@@ -45,7 +45,7 @@ storeContract('ipc (forked host)', async (o) => {
     children.delete(child)
   }
   return store
-})
+}, undefined, { volatile: true })
 
 describe('memory store', () => {
   it('uses the documented retention defaults', () => {
