@@ -103,7 +103,8 @@ export class IpcStore implements Store {
 
   private post(message: NodeToHost): void {
     try {
-      this.channel.send?.(message)
+      // With a callback, a send on a closed channel reports to it instead of raising an unhandled 'error' event.
+      this.channel.send?.(message, ignore)
     } catch {
       // Channel closed: pending calls time out into STORE_UNAVAILABLE; node/main.ts exits on disconnect anyway.
     }
@@ -131,3 +132,5 @@ export class IpcStore implements Store {
     }
   }
 }
+
+function ignore(): void {}
