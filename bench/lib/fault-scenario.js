@@ -105,6 +105,8 @@ export async function lifelineScenario(o) {
       ...tally(reports, affected, markT),
       published: pacer.sent,
       publishErrors,
+      /** Publishes still unacknowledged after the settle wait: a stalled publisher, not a lossy delivery. */
+      unacked: inflight.size,
       clients: o.clients,
       windowMs: o.windowMs,
       node: target,

@@ -22,7 +22,7 @@ export async function run() {
       const json = JSON.parse(execFileSync(process.execPath, [sizeScript, '--json'], { encoding: 'utf8', timeout: 60_000 }))
       const gzipBytes = json.gzipBytes ?? json.gzip ?? json.gz
       if (typeof gzipBytes !== 'number') throw new Error(`size.js --json gave no gzip size: ${JSON.stringify(json)}`)
-      return { gzipBytes, minBytes: json.minBytes ?? json.min ?? null, source: 'packages/sdk/scripts/size.js --json' }
+      return { gzipBytes, minBytes: json.minBytes ?? json.min ?? null, source: 'packages/sdk/scripts/size.js --json', partysocket: json.partysocket }
     }
     return { ...(await bundleSize(`export * from '@lifeline/sdk'`)), source: 'esbuild of @lifeline/sdk (size.js absent)' }
   })
@@ -38,6 +38,9 @@ export async function run() {
         ratio: ratio(sdk.gzipBytes, base.gzipBytes),
         target: `≤ 12 KB (${count(TARGET_BYTES)} B)`,
         holds: sdk.error ? null : sdk.gzipBytes <= TARGET_BYTES,
+        ...(sdk.partysocket?.gzipBytes
+          ? { note: `baseline is \`import PartySocket from 'partysocket'\`; ${sdk.partysocket.name} alone (what the SDK wraps) is ${count(sdk.partysocket.gzipBytes)} B gz` }
+          : {}),
       },
     ],
     details: { sdk, partysocket: base },
