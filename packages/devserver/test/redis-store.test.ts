@@ -45,7 +45,9 @@ describe('redis store: what only Redis has', () => {
       const t0 = Date.now()
       const refused = await writer.apply({ session: sid, generation: 1, seq: 2, appends: [{ topic, data: 'x' }] }).catch((e: unknown) => e)
       expect(refused).toMatchObject({ code: ErrorCode.STORE_UNAVAILABLE })
-      expect(Date.now() - t0).toBeLessThan(100) // fails fast: the node answers at once, the client's outbox keeps it
+      // Fails fast (offline queue off), well before the 2 s command timeout, even on a loaded CI machine: the
+      // node answers at once and the client's outbox keeps the message.
+      expect(Date.now() - t0).toBeLessThan(1_000)
 
       await redis.start()
       await waitFor(() => reports.writer.at(-1) === true && reports.reader.at(-1) === true, 'both stores to report Redis up', 10_000)
