@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest'
+import { newEntry } from '../src/outbox.js'
+import { load, memoryStorage, saveOutbox, saveSession } from '../src/storage.js'
+import type { StorageLike } from '../src/types.js'
+
+describe('storage', () => {
+  it('round-trips the session and the outbox (seq = transmitted flag, topic, data)', () => {
+    const s = memoryStorage()
+    const a = newEntry('chat', '{"text":"hé"}')
+    a.seq = 4
+    const b = newEntry(undefined, '[1,2]')
+    saveSession(s, 'k', 'sid1', 'tok', { chat: { offset: 9, epoch: 'e' } })
+    saveOutbox(s, 'k', [a, b])
+    const r = load(s, 'k')
+    expect(r).toMatchObject({ sessionId: 'sid1', token: 'tok', positions: { chat: { offset: 9, epoch: 'e' } } })
+    expect(r.outbox.map((e) => [e.topic, e.json, e.seq, e.bytes])).toEqual([
+      ['chat', '{"text":"hé"}', 4, a.bytes],
+      [undefined, '[1,2]', 0, b.bytes],
+    ])
+    saveOutbox(s, 'k', [])
+    expect(s.getItem('k:outbox')).toBeNull()
+  })
+
+  it('ignores garbage and a storage that throws, instead of failing the app', () => {
+    const s = memoryStorage()
+    s.setItem('k:session', '{not json')
+    s.setItem('k:outbox', '[{"s":"x"}]')
+    expect(load(s, 'k')).toEqual({ sessionId: null, token: undefined, positions: {}, outbox: [] })
+    s.setItem('k:session', JSON.stringify({ sid: 1, token: 'x', positions: { a: { offset: 'x', epoch: 'e' }, b: null } }))
+    expect(load(s, 'k')).toEqual({ sessionId: null, token: undefined, positions: {}, outbox: [] })
+    const broken: StorageLike = {
+      getItem: () => {
+        throw new Error('SecurityError')
+      },
+      setItem: () => {
+        throw new Error('QuotaExceededError')
+      },
+      removeItem: () => {
+        throw new Error('SecurityError')
+      },
+    }
+    expect(load(broken, 'k').outbox).toEqual([])
+    expect(() => saveSession(broken, 'k', 's', 't', {})).not.toThrow()
+    expect(() => saveOutbox(broken, 'k', [])).not.toThrow()
+  })
+})
