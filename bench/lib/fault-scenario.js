@@ -81,12 +81,16 @@ export async function lifelineScenario(o) {
     const affected = nodeOfClient.flatMap((n, i) => (n === target ? [i] : []))
 
     const inflight = new Set()
-    let publishErrors = 0
+    /** Rejected publishes by error code (OUTBOX_FULL, …): the publisher's own trouble, counted apart from delivery. */
+    const publishErrors = {}
     const pacer = startPacer({
       rate: o.rate,
       rooms: o.rooms,
       send: (room, i) => {
-        const p = publisher.publish(room, { room, i }).catch(() => publishErrors++)
+        const p = publisher.publish(room, { room, i }).catch((e) => {
+          const code = e?.code ?? 'unknown'
+          publishErrors[code] = (publishErrors[code] ?? 0) + 1
+        })
         inflight.add(p)
         p.finally(() => inflight.delete(p))
       },
