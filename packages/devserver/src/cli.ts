@@ -130,6 +130,10 @@ async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv
   if (command === 'dev') return dev(rest)
   if (command === 'node') {
+    if (rest.includes('--help') || rest.includes('-h')) {
+      const { NODE_USAGE } = await import('./node/args.js')
+      return void process.stdout.write(`${NODE_USAGE}\n`)
+    }
     const { runNode } = await import('./node/main.js')
     return void (await runNode(rest))
   }

@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startCluster, type Cluster } from '../src/cluster/index.js'
 import { busiestNode, healCluster } from './support/heal.js'
-import { countsLine } from './support/ledger.js'
+import { expectNothingLost } from './support/expect.js'
 import { startLoad, timing, type Load } from './support/load.js'
 
 let cluster: Cluster
@@ -20,14 +20,6 @@ afterEach(async () => {
   await healCluster(cluster)
 })
 afterAll(() => cluster?.stop())
-
-function expectNothingLost(label: string, l: Load, extra: Record<string, string | number> = {}): void {
-  const counts = l.counts()
-  console.log(countsLine(label, counts, { failures: l.failures.length, ...extra }))
-  expect(l.failures).toEqual([])
-  expect(counts).toMatchObject({ lost: 0, duplicated: 0, outOfOrder: 0, gaps: 0, resets: 0 })
-  expect(counts.expected).toBeGreaterThan(0)
-}
 
 describe('deploys', () => {
   it('drain under load: clients reconnect at once (1012, no backoff) and lose nothing', async () => {

@@ -9,15 +9,14 @@
  */
 import { EventEmitter } from 'node:events'
 import http from 'node:http'
-import net from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { AddressInfo } from 'node:net'
 import { pickRendezvous } from './rendezvous.js'
 import { LeastConnections } from './spread.js'
-import { ConnectionTable, type Connection } from './connections.js'
+import { ConnectionTable } from './connections.js'
 import { HEALTH_DEFAULTS, initialHealth, nextHealth, probe, type Health, type HealthOptions, type HealthState } from './health.js'
-import { requestHead, rejectUpgrade, sessionIdOf } from './upgrade.js'
-import { sniffWelcome, type SniffResult } from './sniff.js'
+import { rejectUpgrade, sessionIdOf } from './upgrade.js'
+import { openTunnel } from './tunnel.js'
 
 export interface BackendAddress {
   id: string
@@ -202,49 +201,19 @@ export class Balancer extends EventEmitter<{ change: [BackendChange] }> {
     if (!backend) return rejectUpgrade(client, 503, 'no healthy node')
     if (client.destroyed) return
     const conn = this.table.open(backend.id, client, sid)
-    const upstream = net.connect({ host: backend.host, port: backend.port })
-    conn.upstream = upstream
-    upstream.setNoDelay(true)
-    let connected = false
-    const onClientGone = (): void => {
-      conn.destroy()
-      this.table.forget(conn)
-    }
-    client.once('close', onClientGone)
-    upstream.once('connect', () => {
-      connected = true
-      upstream.write(requestHead(req))
-      if (head.length > 0) upstream.write(head)
-      this.sniff(conn, upstream)
-      upstream.pipe(client)
-      client.pipe(upstream)
+    conn.upstream = openTunnel(req, client, head, backend, {
+      identified: (sessionId) => this.table.identify(conn, sessionId),
+      closed: () => {
+        conn.destroy()
+        this.table.forget(conn)
+      },
+      refused: (err) => {
+        this.table.forget(conn)
+        this.markDown(backend.id, `refused (${err.code ?? err.message})`, false)
+        tried.add(backend.id)
+        this.connect(req, client, head, sid, tried)
+      },
     })
-    upstream.on('error', (err: NodeJS.ErrnoException) => {
-      if (connected || client.destroyed) return onClientGone()
-      // Refused before a byte reached the client: the node is gone. Take it out now and try the next one, so the
-      // client does not even see this failure.
-      client.off('close', onClientGone)
-      this.table.forget(conn)
-      this.markDown(backend.id, `refused (${err.code ?? err.message})`, false)
-      tried.add(backend.id)
-      this.connect(req, client, head, sid, tried)
-    })
-    upstream.once('close', () => {
-      if (connected) onClientGone()
-    })
-  }
-
-  /** Watches the node's first bytes for the welcome frame, then stops watching. */
-  private sniff(conn: Connection, upstream: net.Socket): void {
-    let seen = Buffer.alloc(0)
-    const onData = (chunk: Buffer): void => {
-      seen = Buffer.concat([seen, chunk])
-      const result: SniffResult = sniffWelcome(seen)
-      if (result.state === 'more') return
-      upstream.off('data', onData)
-      if (result.state === 'found' && !upstream.destroyed) this.table.identify(conn, result.sessionId)
-    }
-    upstream.on('data', onData)
   }
 
   private probeAll(): void {

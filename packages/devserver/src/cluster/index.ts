@@ -1,4 +1,4 @@
-export { startCluster } from './supervisor.js'
+export { startCluster } from './start.js'
 export { ClusterError, ClusterErrorCode } from './errors.js'
 export type { Cluster, ClusterNode, ClusterOptions, ClusterNodeStatus, NodeProcessOptions } from './types.js'
 // The balancer on its own, for apps that run nodes themselves but want the same sticky routing in front.

@@ -2,14 +2,11 @@
  * The supervisor: starts node processes and the balancer, keeps one in-memory store for them (or points them
  * at Redis), and turns kill / drain / freeze / thaw / add / remove / restart into real process signals.
  */
-import { randomBytes } from 'node:crypto'
-import { Balancer } from '../balancer/index.js'
-import { MemoryStore } from '../store/memory.js'
+import type { Balancer } from '../balancer/index.js'
 import type { Store } from '../store/types.js'
-import { createAdminHandler } from '../admin/api.js'
 import { startChaos } from './chaos.js'
 import { ClusterError, ClusterErrorCode } from './errors.js'
-import { NodeProcess, defaultNodeEntry } from './node-process.js'
+import { NodeProcess } from './node-process.js'
 import type { Cluster, ClusterNode, ClusterOptions, ClusterNodeStatus } from './types.js'
 
 /** One node id and its current process. A restart puts a new process in the same slot. */
@@ -27,7 +24,7 @@ interface Slot {
 /** Signals after which a process keeps running: kill() resolves once sent instead of waiting for an exit. */
 const NON_FATAL = new Set<NodeJS.Signals>(['SIGSTOP', 'SIGCONT', 'SIGTSTP', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'])
 
-class Supervisor implements Cluster {
+export class Supervisor implements Cluster {
   private readonly slots = new Map<string, Slot>()
   private nextId = 1
   private stopping: Promise<void> | undefined
@@ -177,7 +174,7 @@ class Supervisor implements Cluster {
       if (slot.proc !== proc) return
       // At once, not at the next health check: clients of a dead node learn it in milliseconds.
       this.balancer.down(slot.id, 'process exited')
-      this.log(`[supervisor] node ${slot.id} exited (${exit.signal ?? `code ${exit.code}`})`)
+      if (!this.stopping) this.log(`[supervisor] node ${slot.id} exited (${exit.signal ?? `code ${exit.code}`})`)
       if (!slot.expectedExit && this.options.restart && !this.stopping && this.slots.get(slot.id) === slot) this.respawn(slot)
     })
     const port = await proc.ready()
@@ -236,36 +233,6 @@ class Supervisor implements Cluster {
   }
 }
 
-function defaultLog(line: string, stream: 'stdout' | 'stderr'): void {
+export function defaultLog(line: string, stream: 'stdout' | 'stderr'): void {
   if (stream === 'stderr') process.stderr.write(line + '\n')
-}
-
-/** Starts a cluster: the store, the balancer, `nodes` node processes; resolves once every node is up. */
-export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
-  const count = options.nodes ?? 3
-  if (!Number.isInteger(count) || count < 0) throw new ClusterError(ClusterErrorCode.BAD_OPTION, `nodes must be an integer >= 0, got ${count}`)
-  const spec = options.store ?? 'memory'
-  if (typeof spec === 'string' && spec !== 'memory' && !/^rediss?:\/\//.test(spec)) {
-    throw new ClusterError(ClusterErrorCode.BAD_OPTION, `store must be "memory", a redis:// URL or a Store, got "${spec}"`)
-  }
-  const store: Store | string = spec === 'memory' ? new MemoryStore({ retention: options.retention }) : spec
-  const ownsStore = spec === 'memory'
-  const resolved = {
-    ...options,
-    host: options.host ?? '127.0.0.1',
-    secret: options.secret ?? randomBytes(32).toString('base64url'),
-    entry: options.nodeEntry ?? defaultNodeEntry(),
-  }
-  let cluster: Supervisor | undefined
-  const admin = createAdminHandler(() => cluster, { allowRemote: options.adminRemote ?? false })
-  const balancer = new Balancer({ port: options.port ?? 0, host: resolved.host, health: options.health, onRequest: admin })
-  await balancer.listen()
-  cluster = new Supervisor(resolved, balancer, store, ownsStore)
-  try {
-    await cluster.startNodes(count)
-  } catch (e) {
-    await cluster.stop()
-    throw e
-  }
-  return cluster
 }

@@ -1,0 +1,50 @@
+/**
+ * startCluster: the store, the balancer (with the admin API on its port) and the node processes, in that
+ * order, so nodes have a store to reach and the admin API answers as soon as the cluster exists.
+ */
+import { randomBytes } from 'node:crypto'
+import { Balancer } from '../balancer/index.js'
+import { MemoryStore } from '../store/memory.js'
+import type { Store } from '../store/types.js'
+import { createAdminHandler } from '../admin/api.js'
+import { ClusterError, ClusterErrorCode } from './errors.js'
+import { defaultNodeEntry } from './node-process.js'
+import { Supervisor } from './supervisor.js'
+import type { Cluster, ClusterOptions } from './types.js'
+
+/** Starts a cluster: the store, the balancer, `nodes` node processes; resolves once every node is up. */
+export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
+  const count = options.nodes ?? 3
+  if (!Number.isInteger(count) || count < 0) throw new ClusterError(ClusterErrorCode.BAD_OPTION, `nodes must be an integer >= 0, got ${count}`)
+  const spec = options.store ?? 'memory'
+  if (typeof spec === 'string' && spec !== 'memory' && !/^rediss?:\/\//.test(spec)) {
+    throw new ClusterError(ClusterErrorCode.BAD_OPTION, `store must be "memory", a redis:// URL or a Store, got "${spec}"`)
+  }
+  const store: Store | string = spec === 'memory' ? new MemoryStore({ retention: options.retention }) : spec
+  const ownsStore = spec === 'memory'
+  const resolved = {
+    ...options,
+    host: options.host ?? '127.0.0.1',
+    secret: options.secret ?? randomBytes(32).toString('base64url'),
+    entry: options.nodeEntry ?? defaultNodeEntry(),
+  }
+  let cluster: Supervisor | undefined
+  const admin = createAdminHandler(() => cluster, { allowRemote: options.adminRemote ?? false })
+  const balancer = new Balancer({ port: options.port ?? 0, host: resolved.host, health: options.health, onRequest: admin })
+  try {
+    await balancer.listen()
+  } catch (e) {
+    if (ownsStore && typeof store !== 'string') await store.close()
+    const err = e as NodeJS.ErrnoException
+    const why = err.code === 'EADDRINUSE' ? `port ${options.port} is in use; pick another, or 0 for any free one` : err.message
+    throw new ClusterError(ClusterErrorCode.BAD_OPTION, `the balancer cannot listen on ${resolved.host}:${options.port ?? 0}: ${why}`)
+  }
+  cluster = new Supervisor(resolved, balancer, store, ownsStore)
+  try {
+    await cluster.startNodes(count)
+  } catch (e) {
+    await cluster.stop()
+    throw e
+  }
+  return cluster
+}
