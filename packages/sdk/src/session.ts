@@ -11,6 +11,7 @@ import type { Resolved } from './options.js'
 import { frameText, newEntry, Outbox } from './outbox.js'
 import { Positions } from './positions.js'
 import type { Restored } from './storage.js'
+import type { SchemaLike } from './types.js'
 
 const TOPIC_RE = /^[\w.:/-]{1,256}$/
 
@@ -119,7 +120,7 @@ export class Session<T> {
     this.positions.advance(f.topic, f.offset)
     s.persist('session')
     const base = { topic: f.topic, offset: f.offset, epoch: f.epoch }
-    const r = this.o.schema ? this.o.schema.safeParse(f.data) : { success: true as const, data: f.data as T }
+    const r = this.o.schema ? safeParse(this.o.schema, f.data) : { success: true as const, data: f.data as T }
     if (r.success) s.emit('message', { ...base, data: r.data })
     else {
       const msg = `message ${f.topic}/${f.offset} failed the schema and was skipped: ${String(r.error ?? 'invalid')}`
@@ -183,6 +184,15 @@ export class Session<T> {
     this.told.add(topic)
     const from = this.positions.map.get(topic)
     this.sink.write(from ? { t: 'sub', topic, from: { offset: from.offset, epoch: from.epoch } } : { t: 'sub', topic })
+  }
+}
+
+/** A schema that throws (a bug in a refinement) counts as a failed check, not as a crash inside the client. */
+function safeParse<T>(schema: SchemaLike<T>, data: unknown): ReturnType<SchemaLike<T>['safeParse']> {
+  try {
+    return schema.safeParse(data)
+  } catch (error) {
+    return { success: false, error }
   }
 }
 

@@ -28,10 +28,12 @@ export function load(storage: StorageLike, key: string): Restored {
   const s = read(storage, `${key}:session`) as { sid?: unknown; token?: unknown; positions?: unknown } | undefined
   const o = read(storage, `${key}:outbox`)
   const r: Restored = { sessionId: null, token: undefined, positions: {}, outbox: [] }
-  if (s && typeof s.sid === 'string' && typeof s.token === 'string') (r.sessionId = s.sid), (r.token = s.token)
+  // Only values the server would accept in `hello`: a stored value it refuses would fail every connection.
+  if (s && typeof s.sid === 'string' && typeof s.token === 'string' && s.token.length <= 512) (r.sessionId = s.sid), (r.token = s.token)
   if (s && typeof s.positions === 'object' && s.positions) {
     for (const [t, p] of Object.entries(s.positions as Record<string, Partial<Position>>)) {
-      if (Number.isSafeInteger(p?.offset) && typeof p?.epoch === 'string') r.positions[t] = { offset: p.offset!, epoch: p.epoch }
+      const ok = Number.isSafeInteger(p?.offset) && p!.offset! >= 0 && typeof p?.epoch === 'string' && p.epoch.length >= 1 && p.epoch.length <= 64
+      if (ok) r.positions[t] = { offset: p!.offset!, epoch: p!.epoch! }
     }
   }
   if (Array.isArray(o)) {
