@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ErrorCode } from '@lifeline/protocol'
-import { createRedisStore, type RedisStore } from '../src/store/redis-store.js'
+import { createRedisStore } from '../src/store/redis-store.js'
 import type { StoredMessage } from '../src/store/types.js'
 import { storeContract } from './store-contract.js'
 import { startRedisServer, type RedisServer } from './support/redis-server.js'
@@ -153,5 +153,3 @@ describe('redis store: what only Redis has', () => {
     expect(String(err)).toMatch(/not reachable within 300 ms/)
   })
 })
-
-export type { RedisStore }

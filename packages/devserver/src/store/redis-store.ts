@@ -14,61 +14,18 @@
  * client's outbox keeps the message until Redis is back. The client reconnects by itself.
  */
 import { randomBytes } from 'node:crypto'
-import { createClient } from 'redis'
-import { ErrorCode } from '@lifeline/protocol'
 import { APPEND, APPLY, CLAIM, HEAD, READ, TOUCH } from './redis-scripts.js'
+import { makeClient, REDIS_DEFAULTS, StoreUnavailableError, type Client, type RedisStoreOptions, type Resolved } from './redis-client.js'
 import { LiveFanout } from './redis-live.js'
 import { ScriptRunner, type RedisLike } from './redis-run.js'
 import { retentionWith } from './retention.js'
-import type {
-  ApplyOp, ApplyResult, LiveListener, Retention, SessionRecord, Store, StoredMessage, TopicHead,
-} from './types.js'
+import type { ApplyOp, ApplyResult, LiveListener, SessionRecord, Store, StoredMessage, TopicHead } from './types.js'
 
-export interface RedisStoreOptions {
-  /** Message retention per topic. Defaults: DEFAULT_RETENTION (retention.ts), shared with the memory store. */
-  retention?: Partial<Retention>
-  /** Prefix for every key and channel. Default `lifeline:`: lets one Redis serve other apps (or clusters) too. */
-  prefix?: string
-  /**
-   * A command not answered within this long fails as STORE_UNAVAILABLE. Default 2,000 ms: well inside the
-   * client's 5 s heartbeat timeout, so a hung Redis is reported before clients give up on the node.
-   */
-  commandTimeoutMs?: number
-  /**
-   * Reconnect delay cap; delays start at 50 ms and double (node-redis retries once at once). Default 1,000 ms:
-   * nodes are few (not thousands of clients), so retrying every second costs Redis nothing and bounds how
-   * long clients wait after Redis is back.
-   */
-  reconnectMaxMs?: number
-  /** `createRedisStore` gives up when Redis is not reachable within this long. Default 10,000 ms. */
-  connectTimeoutMs?: number
-  /**
-   * A topic's keys expire after this long without reads or writes. Default 24 h: reclaims the inbox topics of
-   * sessions long gone (their session TTL is minutes); a reader returning later gets an `epoch` gap.
-   */
-  topicIdleTtlMs?: number
-}
-
-export const DEFAULTS: Omit<Resolved, 'retention'> = {
-  prefix: 'lifeline:',
-  commandTimeoutMs: 2_000,
-  reconnectMaxMs: 1_000,
-  connectTimeoutMs: 10_000,
-  topicIdleTtlMs: 24 * 3600_000,
-}
-
-/** Thrown by every store call while Redis is unreachable or too slow; the node maps it to STORE_UNAVAILABLE. */
-export class StoreUnavailableError extends Error {
-  readonly code = ErrorCode.STORE_UNAVAILABLE
-  constructor(cause: unknown) {
-    super(`Redis store unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
-    this.name = 'StoreUnavailableError'
-  }
-}
+export { REDIS_DEFAULTS, StoreUnavailableError, type RedisStoreOptions }
 
 /** Connect to Redis at `url` (`redis://[user:pass@]host:port[/db]`) and return a Store. */
 export async function createRedisStore(url: string, options: RedisStoreOptions = {}): Promise<RedisStore> {
-  const o: Resolved = { ...DEFAULTS, ...options, retention: retentionWith(options.retention) }
+  const o: Resolved = { ...REDIS_DEFAULTS, ...options, retention: retentionWith(options.retention) }
   const main = makeClient(url, o, true)
   // The subscriber keeps its offline queue: a SUBSCRIBE issued while Redis is down is sent on reconnect.
   const sub = makeClient(url, o, false)
@@ -91,23 +48,6 @@ export async function createRedisStore(url: string, options: RedisStoreOptions =
   }
   return store
 }
-
-type Resolved = Required<Omit<RedisStoreOptions, 'retention'>> & { retention: Retention }
-
-function makeClient(url: string, o: Resolved, failFastOffline: boolean) {
-  return createClient({
-    url,
-    // On for commands: one sent while Redis is down must fail now, not run later behind the client's back.
-    disableOfflineQueue: failFastOffline,
-    maintNotifications: 'disabled', // Redis Enterprise only; avoids a failing handshake step on OSS Redis.
-    commandOptions: { timeout: o.commandTimeoutMs },
-    socket: {
-      connectTimeout: o.commandTimeoutMs,
-      reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, o.reconnectMaxMs),
-    },
-  })
-}
-type Client = ReturnType<typeof makeClient>
 
 export class RedisStore implements Store {
   readonly #main: Client
