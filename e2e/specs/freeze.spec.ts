@@ -1,14 +1,23 @@
 /**
- * Spec 3: freeze the page's node (SIGSTOP: its sockets stay half-open, nothing answers). The heartbeat (or
- * the balancer's health check) notices within seconds and the page resumes elsewhere. Then thaw it: the node
- * wakes up with the page's old frames still in its socket buffer, and must neither apply them twice nor
- * deliver anything twice (its session generation is stale).
+ * Spec 3: freeze the page's node (SIGSTOP: its sockets stay half-open, nothing answers). The page's heartbeat
+ * notices and the page resumes elsewhere. Then thaw it: the node wakes up with the page's old frames still in
+ * its socket buffer, and must neither apply them twice nor deliver anything twice (its session generation is
+ * stale).
+ *
+ * So that it is the heartbeat that notices (not the balancer closing the socket for the page), this file's
+ * cluster pings every 500 ms with a 1.5 s timeout and probes health slowly: a probe gives up after 1.5 s and
+ * two must fail, so the balancer cannot act within 3 s of the freeze. The page leaving `open` before that is
+ * the heartbeat's doing. The resume itself still waits for the balancer to route the session elsewhere.
  */
 import { test, expect, nodeOfPage } from '../support/fixtures.js'
 import { assertExactlyOnce, ids, missing, tally, until } from '../support/tally.js'
 
 const N = 60
 const INTERVAL_MS = 20
+const TIMEOUT_MS = 1_500
+const BALANCER_EARLIEST_MS = 3_000
+
+test.use({ clusterOptions: { nodes: 3, heartbeatMs: 500, timeoutMs: TIMEOUT_MS, health: { intervalMs: 2_000, timeoutMs: 1_500 } } })
 
 test('freeze of the page’s node: resumes elsewhere; thawing adds no duplicates', async ({ cluster, openApp, startPeer, topic }) => {
   const peer = await startPeer([topic])
@@ -22,9 +31,9 @@ test('freeze of the page’s node: resumes elsewhere; thawing adds no duplicates
   await expect.poll(async () => (await app.messages()).length).toBeGreaterThanOrEqual(15)
   const frozenAt = await app.clock()
   await cluster.freeze(victim)
-  // Heartbeat timeout is 5 s; the balancer's health check (2 × 500 ms) usually cuts the socket sooner.
   await expect.poll(() => nodeOfPage(app.page, cluster), { timeout: 20_000 }).not.toBe(victim)
-  // From the freeze to open on another node (page clock): detection by health check or heartbeat, plus resume.
+  // Page clock: when it gave up on the frozen node (heartbeat) and when it was open on another one.
+  const noticedMs = Math.round((await app.leftOpenAfter(frozenAt)) - frozenAt)
   const resumeMs = Math.round((await app.openedAfter(frozenAt)) - frozenAt)
   await down
   await app.issued('echo')
@@ -50,8 +59,9 @@ test('freeze of the page’s node: resumes elsewhere; thawing adds no duplicates
       'topic→page': tally(toPage, seen.filter((s) => s.topic === topic)),
       'send→inbox→page': tally(echo, seen.filter((s) => s.topic === '@inbox')),
     },
-    `frozen=${victim} resumeMs=${resumeMs} ${await app.incidents()}`,
+    `frozen=${victim} noticedMs=${noticedMs} resumeMs=${resumeMs} (heartbeat timeout ${TIMEOUT_MS} ms) ${await app.incidents()}`,
   )
+  expect(noticedMs, 'the heartbeat noticed the silence before the balancer could').toBeLessThan(BALANCER_EARLIEST_MS)
   expect(await app.sessionId()).toBe(session)
   expect(await app.events('reset')).toHaveLength(0)
 })

@@ -139,6 +139,12 @@ export class App {
     return back ? back.at : Number.POSITIVE_INFINITY
   }
 
+  /** When (page clock) the page next left `open` at or after `at`; Infinity if it has not. */
+  async leftOpenAfter(at: number): Promise<number> {
+    const left = (await this.stateChanges()).find((c) => c.from === 'open' && c.at >= at)
+    return left ? left.at : Number.POSITIVE_INFINITY
+  }
+
   /** Counts gap/reset/error events, for the one-line report: a failover should produce none. */
   async incidents(): Promise<string> {
     const [gaps, resets, errors] = await Promise.all([this.events('gap'), this.events('reset'), this.events('error')])
