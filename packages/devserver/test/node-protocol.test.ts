@@ -166,6 +166,20 @@ describe('node: embedded in an app', () => {
   })
 })
 
+describe('node: server-side publish', () => {
+  it('publishes from app code to a topic and to one session inbox', async () => {
+    const node = await start()
+    const c = await connect(node)
+    const w = await c.hello({ '@inbox': null, news: null })
+    await c.until(() => c.frames.filter((f) => f.t === 'subscribed').length === 2)
+    await node.publish('news', 'headline')
+    await node.sendToSession(w.session.id, 'just for you')
+    await expect(node.publish('@inbox', 'x')).rejects.toThrow(/reserved/)
+    await c.until(() => c.msgs('news').length === 1 && c.msgs('@inbox').length === 1)
+    expect(c.msgs('@inbox')[0]!.data).toBe('just for you')
+  })
+})
+
 describe('node: writes', () => {
   it('does not ack a send whose handler throws (HANDLER_FAILED, 1011), and the resend runs it again', async () => {
     let runs = 0

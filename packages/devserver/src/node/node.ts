@@ -9,6 +9,8 @@ import { randomBytes } from 'node:crypto'
 import { WebSocketServer } from 'ws'
 import { CloseCode } from '@lifeline/protocol'
 import { MemoryStore } from '../store/memory.js'
+import { inboxTopic } from '../store/inbox.js'
+import type { StoredMessage } from '../store/types.js'
 import { randomSecret } from '../security/token.js'
 import { Connection } from './connection.js'
 import type { NodeContext, ResolvedOptions } from './context.js'
@@ -33,6 +35,10 @@ export interface LifelineNode {
   readonly status: NodeStatus
   /** Open client sockets. */
   readonly connections: number
+  /** Server-originated publish (app code, admin): appended to `topic` and delivered like any client pub. */
+  publish(topic: string, data: unknown): Promise<StoredMessage>
+  /** Append to one session's `@inbox` (a direct message from the app). */
+  sendToSession(sessionId: string, data: unknown): Promise<StoredMessage>
   health(): Health
   /** Answers GET /healthz (200 running, 503 draining/closed); returns false for any other request. */
   handleHealth(req: IncomingMessage, res: ServerResponse): boolean
@@ -177,6 +183,13 @@ export async function createNode(options: NodeOptions = {}): Promise<LifelineNod
     },
     get connections() {
       return connections.size
+    },
+    publish(topic, data) {
+      if (topic.startsWith('@')) return Promise.reject(new Error(`publish: topic ${topic} is reserved; use sendToSession for an inbox`))
+      return store.append(topic, data)
+    },
+    sendToSession(sessionId, data) {
+      return store.append(inboxTopic(sessionId), data)
     },
     health,
     handleHealth,
