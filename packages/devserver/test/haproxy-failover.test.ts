@@ -31,7 +31,11 @@ describe.each(balancers)('$name in front of 3 standalone nodes on Redis', ({ nam
 
   beforeAll(async () => {
     // Each balancer gets its own nodes (one is killed) and its own session secret; they share the Redis.
-    nodes = await Promise.all([1, 2, 3].map((i) => startStandaloneNode(`${name}${i}`, redis.url, `${name}-test-secret`)))
+    const started = await Promise.allSettled([1, 2, 3].map((i) => startStandaloneNode(`${name}${i}`, redis.url, `${name}-test-secret`)))
+    // Keep every node that did start, so afterAll stops it even when another failed to.
+    nodes = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
+    const failed = started.find((r) => r.status === 'rejected')
+    if (failed) throw failed.reason
     balancer = await start(nodes.map((n) => n.address))
   })
   afterAll(async () => {

@@ -52,7 +52,10 @@ export async function startHaproxy(nodes: string[]): Promise<Haproxy> {
   // A server without a live node behind it is simply marked down by its health check.
   for (let i = 0; i < 3; i++) env[`LIFELINE_NODE${i + 1}`] = nodes[i] ?? `127.0.0.1:${await freePort()}`
   const proc = track(spawn(HAPROXY, ['-f', HAPROXY_CFG, '-db'], { env, stdio: ['ignore', 'pipe', 'pipe'] }))
-  await until(() => canConnect(port), () => `haproxy did not listen on ${port}:\n${proc.output()}`, proc)
+  await until(() => canConnect(port), () => `haproxy did not listen on ${port}:\n${proc.output()}`, proc).catch(async (e: unknown) => {
+    await proc.stop('SIGKILL')
+    throw e
+  })
   return Object.assign(proc, { port, url: `ws://127.0.0.1:${port}` })
 }
 
@@ -83,7 +86,10 @@ export async function startNginx(nodes: string[]): Promise<Balancer> {
     await stop(signal)
     await rm(dir, { recursive: true, force: true })
   }
-  await until(() => canConnect(port), () => `nginx did not listen on ${port}:\n${proc.output()}`, proc)
+  await until(() => canConnect(port), () => `nginx did not listen on ${port}:\n${proc.output()}`, proc).catch(async (e: unknown) => {
+    await proc.stop('SIGKILL')
+    throw e
+  })
   return Object.assign(proc, { port, url: `ws://127.0.0.1:${port}` })
 }
 
@@ -93,11 +99,15 @@ export interface StandaloneNode extends Proc {
   readonly address: string
 }
 
-/** `node dist/node/main.js --id <id> --port 0 --store <store> --secret <secret>`; resolves once it listens. */
+/**
+ * `node dist/node/main.js --id <id> --port 0 --store <store> --secret <secret>`; resolves once it listens.
+ * With an IPC channel only so the node exits if this test process dies (main.ts exits on `disconnect`):
+ * no orphan node outlives a killed test run. On a failed start the process is killed before rejecting.
+ */
 export async function startStandaloneNode(id: string, store: string, secret: string): Promise<StandaloneNode> {
   requireBuilt()
   const child = spawn(process.execPath, [NODE_MAIN, '--id', id, '--port', '0', '--store', store, '--secret', secret], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   })
   const proc = track(child)
   const port = await new Promise<number>((resolve, reject) => {
@@ -114,7 +124,12 @@ export async function startStandaloneNode(id: string, store: string, secret: str
       clearTimeout(timer)
       reject(new Error(`node ${id} exited (${code ?? signal}) before listening:\n${proc.output()}`))
     })
+  }).catch(async (e: unknown) => {
+    await proc.stop('SIGKILL')
+    throw e
   })
+  child.unref() // the IPC channel must not keep the test process alive
+  ;(child.channel as { unref?: () => void } | undefined)?.unref?.()
   return Object.assign(proc, { id, port, address: `127.0.0.1:${port}` })
 }
 
