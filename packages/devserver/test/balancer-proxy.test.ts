@@ -88,6 +88,18 @@ describe('balancer proxy', () => {
     expect(c.ws.readyState).toBe(WebSocket.OPEN)
   })
 
+  it('a draining node that stops listening goes down without its sockets being cut (it closes them itself)', async () => {
+    const b = await setup(2, { intervalMs: 50, timeoutMs: 1000 })
+    const c = await connect(b, 'drain-quietly')
+    const node = nodes.find((n) => n.id === c.node) as FakeNode
+    node.health = 'draining'
+    await nextEvent<BackendChange>(b, 'change', (x) => x.id === c.node && x.draining)
+    void node.stopListening() // resolves once its last socket is gone, at cleanup
+    const down = await nextEvent<BackendChange>(b, 'change', (x) => x.id === c.node && x.health === 'down')
+    expect(down.closed).toBe(0)
+    expect(c.ws.readyState).toBe(WebSocket.OPEN)
+  })
+
   it('closes a dead node’s proxied sockets at once, though the node never closed them', async () => {
     const b = await setup(3)
     const conns = await Promise.all(Array.from({ length: 6 }, () => connect(b)))

@@ -62,6 +62,8 @@ export interface BackendChange {
 interface Backend extends BackendAddress {
   state: HealthState
   draining: boolean
+  /** `draining` came from the node's own healthz, not from setDraining: a later 200 undoes it. */
+  drainReported: boolean
   probing: boolean
 }
 
@@ -112,8 +114,10 @@ export class Balancer extends EventEmitter<{ change: [BackendChange] }> {
 
   /** Route to a node. It starts up (the supervisor adds it once it said it listens); probes keep it honest. */
   add(address: BackendAddress): void {
-    this.remove(address.id, 'replaced')
-    this.backendsById.set(address.id, { ...address, state: initialHealth('up'), draining: false, probing: false })
+    // Same id, new process (a restart): whatever is left of the old one's connections goes with it.
+    const closed = this.backendsById.has(address.id) ? this.table.closeAll(address.id) : 0
+    this.backendsById.set(address.id, { ...address, state: initialHealth('up'), draining: false, drainReported: false, probing: false })
+    this.emit('change', { id: address.id, health: 'up', draining: false, reason: `added on port ${address.port}`, closed })
   }
 
   /** Stop routing to a node and close its proxied sockets. */
@@ -223,12 +227,22 @@ export class Balancer extends EventEmitter<{ change: [BackendChange] }> {
       void probe(backend.host, backend.port, this.health.timeoutMs).then((result) => {
         backend.probing = false
         if (this.backendsById.get(backend.id) !== backend) return // removed or replaced meanwhile
-        if (!result.ok && result.draining) this.setDraining(backend.id, true, 'node reports draining')
+        // A node saying it drains is alive and answering: out of routing at once, but not a health failure.
+        if (!result.ok && result.draining) {
+          if (!backend.draining) backend.drainReported = true
+          return this.setDraining(backend.id, true, 'node reports draining')
+        }
+        if (result.ok && backend.drainReported) {
+          backend.drainReported = false
+          this.setDraining(backend.id, false, 'node no longer reports draining')
+        }
         const before = backend.state.health
         backend.state = nextHealth(backend.state, result.ok, this.health)
         if (backend.state.health === before) return
         const reason = result.ok ? 'probe ok' : `probe: ${result.reason}`
-        const closed = backend.state.health === 'down' && this.closeOnDown ? this.table.closeAll(backend.id) : 0
+        // A draining node closes its own clients (1012); cutting them here would only lose its flush.
+        const cut = backend.state.health === 'down' && this.closeOnDown && !backend.draining
+        const closed = cut ? this.table.closeAll(backend.id) : 0
         this.emit('change', { id: backend.id, health: backend.state.health, draining: backend.draining, reason, closed })
       })
     }

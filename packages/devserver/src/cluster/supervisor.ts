@@ -42,6 +42,13 @@ export class Supervisor implements Cluster {
   ) {
     // Nodes also exit when their IPC channel closes; this covers a supervisor that exits without stop().
     process.once('exit', this.killAllOnExit)
+    // Routing changes are what a developer watching a failover wants to see, with the reason.
+    balancer.on('change', (c) => {
+      if (this.stopping) return
+      const closed = c.closed > 0 ? `, closed ${c.closed} connections` : ''
+      const state = c.health === 'down' ? 'down' : c.draining ? 'draining' : 'up'
+      this.log(`[balancer] ${c.id} ${state} (${c.reason})${closed}`)
+    })
   }
 
   get url(): string {
@@ -56,6 +63,8 @@ export class Supervisor implements Cluster {
   }
 
   async kill(id: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (signal === 'SIGSTOP') return this.freeze(id) // same signal, and the status says frozen
+    if (signal === 'SIGCONT') return this.thaw(id)
     const slot = this.live(id)
     const proc = slot.proc as NodeProcess
     proc.signal(signal)

@@ -16,6 +16,8 @@ export interface FakeNode {
   sockets: Set<WebSocket>
   /** Healthz requests answered so far. */
   probes: number
+  /** Stops accepting (probes and upgrades are refused) but keeps open sockets, as a draining node does. */
+  stopListening(): Promise<void>
   close(): Promise<void>
 }
 
@@ -42,11 +44,14 @@ export async function startFakeNode(id: string): Promise<FakeNode> {
     health: 'ok',
     sockets: new Set(),
     probes: 0,
+    async stopListening() {
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
     async close() {
       for (const ws of node.sockets) ws.terminate()
       wss.close()
       server.closeAllConnections()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()))
     },
   }
   return node
