@@ -52,14 +52,15 @@ export class Positions {
       // Retention only moves forward: never step back over offsets already delivered. (An 'epoch' gap may step
       // back: the server says the log was replaced and those offsets now name other messages.)
       if (gap.reason === 'retention' && p?.epoch === f.epoch) next.offset = Math.max(next.offset, p.offset)
-    }
-    else if (!p) next = { offset: f.offset, epoch: f.epoch }
+    } else if (!p) next = { offset: f.offset, epoch: f.epoch }
     else if (p.epoch !== f.epoch) {
       gap = { reason: 'epoch', from: 1, to: f.offset }
       next = { offset: f.offset, epoch: f.epoch }
     }
     if (next) this.map.set(f.topic, next)
-    return gap && { topic: f.topic, reason: gap.reason, from: gap.from, to: gap.to }
+    // A gap against a position we no longer hold (the @inbox of a session that turned out to be gone: its position
+    // was sent in hello, then dropped at the reset) concerns nothing the app was promised: start after it quietly.
+    return gap && p && { topic: f.topic, reason: gap.reason, from: gap.from, to: gap.to }
   }
 
   /** The `subs` of a `hello`: each topic with its position, or null for "live from now". */

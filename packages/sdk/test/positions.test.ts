@@ -41,5 +41,13 @@ describe('positions', () => {
     expect(p.subscribed({ t: 'subscribed', topic: 'old', offset: 9, epoch: 'e', recovered: false, gap })).toEqual({ topic: 'old', ...gap })
     expect(p.check('old', 7, 'e')).toBe('deliver')
     expect(p.subs(['kept', 'none'])).toEqual({ kept: { offset: 3, epoch: 'e' }, none: null })
+    // A gap against no position of ours (an inbox dropped at a reset) is not the app's loss: no event, start after it.
+    const epochGap = { reason: 'epoch' as const, from: 1, to: 0 }
+    expect(p.subscribed({ t: 'subscribed', topic: '@inbox', offset: 0, epoch: 'x', recovered: false, gap: epochGap })).toBeUndefined()
+    expect(p.check('@inbox', 1, 'x')).toBe('deliver')
+    // A retention gap never steps back over what was delivered.
+    const back = { reason: 'retention' as const, from: 2, to: 2 }
+    expect(p.subscribed({ t: 'subscribed', topic: 'old', offset: 9, epoch: 'e', recovered: false, gap: back })).toBeDefined()
+    expect(p.check('old', 7, 'e')).toBe('deliver')
   })
 })
