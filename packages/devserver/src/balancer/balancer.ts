@@ -14,50 +14,12 @@ import type { AddressInfo } from 'node:net'
 import { pickRendezvous } from './rendezvous.js'
 import { LeastConnections } from './spread.js'
 import { ConnectionTable } from './connections.js'
-import { HEALTH_DEFAULTS, initialHealth, nextHealth, probe, type Health, type HealthOptions, type HealthState } from './health.js'
+import { HEALTH_DEFAULTS, initialHealth, nextHealth, probe, type HealthOptions, type HealthState } from './health.js'
 import { rejectUpgrade, sessionIdOf } from './upgrade.js'
 import { openTunnel } from './tunnel.js'
+import type { BackendAddress, BackendChange, BackendInfo, BalancerOptions } from './types.js'
 
-export interface BackendAddress {
-  id: string
-  host: string
-  port: number
-}
-
-export interface BackendInfo extends BackendAddress {
-  health: Health
-  /** Taken out of routing because it is leaving (supervisor drain or the node's own healthz). */
-  draining: boolean
-  /** Routable: health up and not draining. */
-  routable: boolean
-  connections: number
-}
-
-export interface BalancerOptions {
-  /** Port to listen on. Default 0: the OS picks a free one (read `balancer.port`). */
-  port?: number
-  /** Default '127.0.0.1': a dev cluster is not exposed to the network unless asked. */
-  host?: string
-  health?: Partial<HealthOptions>
-  /**
-   * Close a node's proxied sockets when health checks take it out. Default true (HAProxy's
-   * `on-marked-down shutdown-sessions`): a node that stops answering is frozen or dying, and its clients
-   * are better off resuming elsewhere now than waiting for their heartbeat timeout.
-   */
-  closeOnDown?: boolean
-  /** Plain HTTP requests (not upgrades). Default: 404 JSON. */
-  onRequest?: (req: http.IncomingMessage, res: http.ServerResponse) => void
-}
-
-export interface BackendChange {
-  id: string
-  health: Health
-  draining: boolean
-  /** Why: `probe: ECONNREFUSED`, `refused`, `process exited`, `draining` … */
-  reason: string
-  /** Proxied connections closed by this change. */
-  closed: number
-}
+export type { BackendAddress, BackendChange, BackendInfo, BalancerOptions } from './types.js'
 
 interface Backend extends BackendAddress {
   state: HealthState

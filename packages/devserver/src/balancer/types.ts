@@ -1,0 +1,44 @@
+/** The balancer's public shapes: its options, the nodes it routes to, and the change events it emits. */
+import type http from 'node:http'
+import type { Health, HealthOptions } from './health.js'
+
+export interface BackendAddress {
+  id: string
+  host: string
+  port: number
+}
+
+export interface BackendInfo extends BackendAddress {
+  health: Health
+  /** Taken out of routing because it is leaving (supervisor drain or the node's own healthz). */
+  draining: boolean
+  /** Routable: health up and not draining. */
+  routable: boolean
+  connections: number
+}
+
+export interface BalancerOptions {
+  /** Port to listen on. Default 0: the OS picks a free one (read `balancer.port`). */
+  port?: number
+  /** Default '127.0.0.1': a dev cluster is not exposed to the network unless asked. */
+  host?: string
+  health?: Partial<HealthOptions>
+  /**
+   * Close a node's proxied sockets when health checks take it out. Default true (HAProxy's
+   * `on-marked-down shutdown-sessions`): a node that stops answering is frozen or dying, and its clients
+   * are better off resuming elsewhere now than waiting for their heartbeat timeout.
+   */
+  closeOnDown?: boolean
+  /** Plain HTTP requests (not upgrades). Default: 404 JSON. */
+  onRequest?: (req: http.IncomingMessage, res: http.ServerResponse) => void
+}
+
+export interface BackendChange {
+  id: string
+  health: Health
+  draining: boolean
+  /** Why: `probe: ECONNREFUSED`, `refused`, `process exited`, `draining` … */
+  reason: string
+  /** Proxied connections closed by this change. */
+  closed: number
+}
