@@ -125,6 +125,29 @@ describe('client session guarantees', () => {
     appliedOnce('reload', srv, ['x', 'y'])
   })
 
+  it('persist + expired session: the reload reports restored sends as unconfirmed, sends never-sent ones anew', async () => {
+    const srv = server('reload-reset')
+    const storage = memoryStorage()
+    const first = client(srv, { persist: storage, backoff: { minMs: 30_000, maxMs: 30_000 } })
+    await srv.welcomed(1)
+    srv.hooks.op = () => 'drop'
+    const x = first.c.publish('t', 'x').catch(() => 'closed') // written to the socket, lost
+    await vi.waitFor(() => expect(pubs(srv, 0)).toEqual([1]), { interval: 5 })
+    srv.kill(srv.conn)
+    await vi.waitFor(() => expect(first.c.state).toBe('reconnecting'), { interval: 1 })
+    const z = first.c.publish('t', 'z').catch(() => 'closed') // never written: the backoff is 30 s
+    await first.c.close()
+    expect([await x, await z]).toEqual(['closed', 'closed'])
+    srv.hooks.op = undefined
+    srv.expire(first.c.sessionId!)
+    const second = client(srv, { persist: storage })
+    await vi.waitFor(() => expect(second.seen.resets).toHaveLength(1), { interval: 5 })
+    expect(second.seen.resets[0]).toEqual({ unconfirmed: [{ topic: 't', data: 'x' }] })
+    await vi.waitFor(() => expect(second.c.pending).toBe(0), { interval: 5 })
+    expect(pubs(srv, 1)).toEqual([1]) // z, numbered from 1 in the new session
+    appliedOnce('reload after expiry', srv, ['z'])
+  })
+
   it("outbox 'reject': the new call fails with OUTBOX_FULL, nothing else is dropped", async () => {
     const srv = server('full')
     const { c } = client(srv, { outbox: { maxMessages: 2 } })
