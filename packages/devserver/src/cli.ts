@@ -122,6 +122,7 @@ function printBanner(cluster: Cluster, options: ClusterOptions): void {
   console.log(`lifeline dev: ${cluster.nodes.length} nodes, ${options.store} store${extras.length ? `, ${extras.join(', ')}` : ''}`)
   console.log(`  url:    ${cluster.url}`)
   console.log(`  admin:  ${cluster.adminUrl}/nodes`)
+  console.log(`  dashboard: ${cluster.adminUrl.replace(/\/_lifeline\/api$/, '/')}`)
   for (const n of cluster.nodes) console.log(`  node ${n.id}: pid ${n.pid}, port ${n.port}, ${n.status}`)
   console.log('Ctrl-C stops everything.')
 }

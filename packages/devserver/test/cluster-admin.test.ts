@@ -66,4 +66,11 @@ describe('admin API', () => {
     const other = await fetch(cluster.adminUrl.replace('/_lifeline/api', '/elsewhere'))
     expect(other.status).toBe(404)
   })
+
+  it('serves the dashboard, a page over the same API, on /', async () => {
+    const res = await fetch(cluster.adminUrl.replace('/_lifeline/api', '/'))
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toContain('text/html')
+    expect(await res.text()).toContain('/_lifeline/api/nodes')
+  })
 })

@@ -8,12 +8,14 @@
  *   POST   /_lifeline/api/nodes/:id/drain|freeze|thaw|restart → 200 { node }
  *   DELETE /_lifeline/api/nodes/:id             → 200 { removed: id }     drain, then forget
  *   GET    /_lifeline/api/sessions/:sid         → 200 { session, node }   which node serves it now
+ *   GET    /  (or /_lifeline/)                  → the dashboard (dashboard.ts), a page over these routes
  * Errors: { error: { code, message } } with a ClusterErrorCode or one of ADMIN_ERRORS below.
  */
 import type http from 'node:http'
 import { ClusterError, ClusterErrorCode } from '../cluster/errors.js'
 import type { Cluster } from '../cluster/types.js'
 import { routeAdmin, type AdminAction } from './routes.js'
+import { DASHBOARD_HTML, DASHBOARD_PATHS } from './dashboard.js'
 
 export const ADMIN_PREFIX = '/_lifeline/api/'
 
@@ -55,11 +57,16 @@ export function createAdminHandler(getCluster: () => Cluster | undefined, option
   return (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://balancer')
     const cluster = getCluster()
-    if (!url.pathname.startsWith(ADMIN_PREFIX) || !cluster) {
+    const dashboard = req.method === 'GET' && DASHBOARD_PATHS.has(url.pathname)
+    if ((!dashboard && !url.pathname.startsWith(ADMIN_PREFIX)) || !cluster) {
       return reply(res, 404, { error: { code: AdminErrorCode.NOT_FOUND, message: `this port proxies WebSocket upgrades; the admin API is under ${ADMIN_PREFIX}nodes` } })
     }
     if (!options.allowRemote && !isLoopback(req.socket.remoteAddress)) {
       return reply(res, 403, { error: { code: AdminErrorCode.FORBIDDEN, message: 'the admin API answers loopback clients only (start the cluster with adminRemote to change that)' } })
+    }
+    if (dashboard) {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
+      return void res.end(DASHBOARD_HTML)
     }
     const action = routeAdmin(req.method ?? 'GET', url)
     if ('error' in action) return reply(res, STATUS[action.error.code] ?? 400, action)
