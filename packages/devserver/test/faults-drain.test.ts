@@ -23,7 +23,9 @@ afterAll(() => cluster?.stop())
 
 describe('deploys', () => {
   it('drain under load: clients reconnect at once (1012, no backoff) and lose nothing', async () => {
-    load = await startLoad({ url: cluster.url, clients: 6, messages: 150 })
+    // A 20 s backoff window: a client that waited for backoff instead of reconnecting at once on 1012 would
+    // almost surely (p > 0.97 for two clients) be away for more than 3 s, so the bound below can fail.
+    load = await startLoad({ url: cluster.url, clients: 6, messages: 150, clientOptions: { backoff: { minMs: 20_000, maxMs: 30_000 } } })
     const victim = busiestNode(cluster)
     const onVictim = load.clients.filter((c) => cluster.nodeOf(c.client.sessionId as string) === victim)
     let drainedAt = 0
@@ -42,9 +44,9 @@ describe('deploys', () => {
     const notice = outages.map((o) => o.leftAt)
     const down = outages.map((o) => o.downMs)
     expectNothingLost('drain', load, { victim, closedAfter: timing(notice), reconnectedIn: timing(down) })
-    // 1012 means reconnect at once (no backoff): a resume is all the time a client is away. Generous bound: the
-    // machine is shared, and the printed figure is the measurement.
-    expect(Math.max(...down)).toBeLessThan(2000)
+    // 1012 means reconnect at once (no backoff): a resume is all the time a client is away. Generous bound (the
+    // machine is shared; the printed figure is the measurement), far below the 20 s backoff window.
+    expect(Math.max(...down)).toBeLessThan(3000)
   })
 
   it('rolling restart of every node under load', async () => {
