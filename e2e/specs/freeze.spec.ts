@@ -17,7 +17,7 @@ const INTERVAL_MS = 20
 const TIMEOUT_MS = 1_500
 const BALANCER_EARLIEST_MS = 3_000
 
-test.use({ clusterOptions: { nodes: 3, heartbeatMs: 500, timeoutMs: TIMEOUT_MS, health: { intervalMs: 2_000, timeoutMs: 1_500 } } })
+test.use({ clusterOptions: { heartbeatMs: 500, timeoutMs: TIMEOUT_MS, health: { intervalMs: 2_000, timeoutMs: 1_500 } } })
 
 test('freeze of the page’s node: resumes elsewhere; thawing adds no duplicates', async ({ cluster, openApp, startPeer, topic }) => {
   const peer = await startPeer([topic])

@@ -16,7 +16,7 @@ const N = 20
 
 // Slow health checks for this file's cluster (its own worker): the frozen node must stay in routing for the few
 // seconds the page needs to queue its sends on it and reload, or the balancer would move the page first.
-test.use({ clusterOptions: { nodes: 3, health: { intervalMs: 2_000, timeoutMs: 1_500 } } })
+test.use({ clusterOptions: { health: { intervalMs: 2_000, timeoutMs: 1_500 } } })
 
 test('reload with persistence: session resumes, unconfirmed sends arrive exactly once', async ({ cluster, openApp, startPeer, topic }) => {
   const peer = await startPeer([topic])

@@ -4,7 +4,7 @@
  *
  *   import { test, expect, nodeOfPage } from '@lifeline/devserver/testing'
  *   test('survives a crash', async ({ page, cluster }) => {
- *     await page.goto(`/?ws=${cluster.url}`)
+ *     await page.goto(`/?ws=${encodeURIComponent(cluster.url)}`)
  *     await cluster.kill(await nodeOfPage(page, cluster))
  *   })
  *
@@ -19,7 +19,7 @@ import { healCluster } from './heal.js'
 export type { Cluster, ClusterOptions, ClusterNode } from '../cluster/types.js'
 
 export interface LifelineWorkerFixtures {
-  /** Options for the worker's cluster (`test.use({ clusterOptions: … })`). Default `{ nodes: 3 }`; `port` is always 0. */
+  /** Options for the worker's cluster (`test.use({ clusterOptions: … })`). Default `{}`: startCluster's own defaults (3 nodes); `port` is always 0. */
   clusterOptions: ClusterOptions
   /** One cluster per worker, started on free ports and stopped when the worker ends. Healed after each test. */
   cluster: Cluster
@@ -28,18 +28,17 @@ export interface LifelineWorkerFixtures {
 export interface LifelineTestFixtures {
   /**
    * After each test: thaws frozen nodes and replaces killed, drained or removed ones, so the next test starts
-   * with as many healthy nodes as the worker's cluster began with. Automatic; override with `[async ({}, use) =>
+   * with as many healthy nodes as this one did. Automatic; override with `[async ({}, use) =>
    * use(), { auto: true }]` to keep a broken cluster across tests.
    */
   healCluster: void
 }
 
 export const test = base.extend<LifelineTestFixtures, LifelineWorkerFixtures>({
-  // Three nodes: one to kill, one for the sessions to move to, and one so the cluster is still a cluster.
-  clusterOptions: [{ nodes: 3 }, { scope: 'worker', option: true }],
+  clusterOptions: [{}, { scope: 'worker', option: true }],
   cluster: [
     async ({ clusterOptions }, use) => {
-      const cluster = await startCluster({ nodes: 3, ...clusterOptions, port: 0 })
+      const cluster = await startCluster({ ...clusterOptions, port: 0 })
       try {
         await use(cluster)
       } finally {
@@ -50,9 +49,10 @@ export const test = base.extend<LifelineTestFixtures, LifelineWorkerFixtures>({
     { scope: 'worker', timeout: 60_000 },
   ],
   healCluster: [
-    async ({ cluster, clusterOptions }, use) => {
+    async ({ cluster }, use) => {
+      const size = cluster.nodes.length
       await use()
-      await healCluster(cluster, clusterOptions.nodes ?? 3)
+      await healCluster(cluster, size)
     },
     { auto: true },
   ],
