@@ -75,6 +75,16 @@ describe('client over real sockets (ws on Node 20)', () => {
     expect(srv.conns).toHaveLength(1)
   })
 
+  it('a URL the WebSocket constructor rejects fails that attempt only (no throw, no partysocket retry loop)', async () => {
+    const srv = await realServer('badurl')
+    const c = client(['http://[not a url', srv.url])
+    const seen = new Ledger(c)
+    await c.subscribe('t')
+    expect(c.state).toBe('open')
+    expect(srv.conns).toHaveLength(1)
+    expect(seen.states).toEqual(['open'])
+  })
+
   it('4401 from the server stops the client with CONNECTION_REFUSED and rejects what was pending', async () => {
     const srv = await realServer('refuse')
     const c = client(srv.url)
