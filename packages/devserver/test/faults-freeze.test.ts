@@ -9,6 +9,7 @@ import { startCluster, type Cluster } from '../src/cluster/index.js'
 import { CountingStore } from './support/counting-store.js'
 import { expectNothingLost } from './support/expect.js'
 import { startLoad, timing, type Load } from './support/load.js'
+import { rawSession } from './support/raw.js'
 import { waitFor } from './support/wait.js'
 
 /** Short heartbeat so "past the heartbeat" is a short freeze; the defaults (2 s / 5 s) behave the same, slower. */
@@ -59,8 +60,31 @@ describe('frozen node', () => {
       resumedIn: timing(movedAfter.map((o) => o.downMs)),
     })
     expect(movedAfter.some((o) => o.name === target.name)).toBe(true)
-    // The frozen node woke up holding its clients' frames and tried to apply them: refused, every one.
-    expect(store.staleWrites).toBeGreaterThan(0)
     expect(cluster.nodeOf(sid())).not.toBe(victim)
+  })
+
+  it('a zombie write is refused by the store: the frozen node wakes with frames for a session that moved', async () => {
+    // Direct sockets (no balancer): the zombie's connection must still be open when it wakes, as with a network
+    // partition, so that only the store's generation check stands between its frames and the log.
+    const [x, y] = cluster.nodes.filter((n) => n.status === 'up')
+    const direct = (port: number | undefined): string => `ws://127.0.0.1:${port}`
+    const zombie = await rawSession(direct(x?.port))
+    await cluster.freeze(x?.id as string)
+    for (let seq = 1; seq <= 3; seq++) zombie.send({ t: 'pub', seq, topic: 'zombie', data: { from: 'zombie', seq } })
+    const moved = await rawSession(direct(y?.port), { token: zombie.token })
+    expect(moved.sessionId).toBe(zombie.sessionId)
+    moved.send({ t: 'pub', seq: 1, topic: 'zombie', data: { from: 'moved', seq: 1 } })
+    await waitFor(() => moved.frames.some((f) => f.t === 'ack' && f.seq === 1), 'the moved session’s publish acknowledged')
+    const staleBefore = store.staleWrites
+    await cluster.thaw(x?.id as string)
+    const { code } = await zombie.closed
+    const reader = await rawSession(direct(y?.port), { subs: { zombie: null } })
+    await waitFor(() => reader.frames.some((f) => f.t === 'subscribed'), 'the reader subscribed')
+    const head = reader.frames.find((f) => f.t === 'subscribed')?.offset
+    console.log(`[zombie] frozen node closed its stale socket with ${code}; store refused ${store.staleWrites - staleBefore} write(s); topic head ${head}`)
+    expect(code).toBe(4409) // SESSION_MOVED
+    expect(store.staleWrites - staleBefore).toBeGreaterThan(0)
+    expect(head).toBe(1) // only the moved session's publish is in the log
+    for (const s of [moved, reader]) s.ws.close()
   })
 })
