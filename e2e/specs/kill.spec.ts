@@ -57,7 +57,7 @@ test('SIGKILL of the page’s node mid-stream: resumes on another node, nothing 
     expect(moved).not.toBe(victim)
     expect(await app.sessionId(), 'the session resumed, not replaced').toBe(session)
     expect(await app.events('reset')).toHaveLength(0)
-    expect(await app.pending()).toBe(0)
+    await expect.poll(() => app.pending()).toBe(0)
   } finally {
     await peer.close()
   }

@@ -27,7 +27,7 @@ for (const [overflow, code, kept, refused] of [
     await expect.poll(() => app.state()).not.toBe('open')
     await app.issue({ kind: 'publish', topic, prefix: 'q', count: ISSUED })
     await expect.poll(async () => (await app.rejections()).length).toBe(refused.length)
-    expect(await app.pending()).toBe(LIMIT)
+    await expect.poll(() => app.pending(), { message: 'the outbox holds exactly its limit' }).toBe(LIMIT)
     proxy.restore()
 
     const up = [...ids('before', 3), ...kept]
