@@ -12,10 +12,13 @@ import { assertExactlyOnce, ids, missing, tally, until } from '../support/tally.
 const LIMIT = 5
 const ISSUED = 8
 
-for (const [overflow, code, kept, refused] of [
-  ['reject', ErrorCode.OUTBOX_FULL, ids('q', ISSUED).slice(0, LIMIT), ids('q', ISSUED).slice(LIMIT)],
-  ['drop-oldest', ErrorCode.OUTBOX_DROPPED, ids('q', ISSUED).slice(ISSUED - LIMIT), ids('q', ISSUED).slice(0, ISSUED - LIMIT)],
-] as const) {
+const issued = ids('q', ISSUED)
+const cases: { overflow: 'reject' | 'drop-oldest'; code: string; kept: string[]; refused: string[] }[] = [
+  { overflow: 'reject', code: ErrorCode.OUTBOX_FULL, kept: issued.slice(0, LIMIT), refused: issued.slice(LIMIT) },
+  { overflow: 'drop-oldest', code: ErrorCode.OUTBOX_DROPPED, kept: issued.slice(ISSUED - LIMIT), refused: issued.slice(0, ISSUED - LIMIT) },
+]
+
+for (const { overflow, code, kept, refused } of cases) {
   test(`outbox limit, overflow '${overflow}': ${code} for the overflow, nothing else lost`, async ({ openApp, startPeer, startProxy, topic }) => {
     const peer = await startPeer([topic])
     const proxy = await startProxy()
@@ -37,7 +40,7 @@ for (const [overflow, code, kept, refused] of [
     await until(async () => missing(['after-1'], peer.seen).length === 0, 10_000)
 
     const rejections = await app.rejections()
-    const leaked = peer.seen.filter((s) => refused.includes(s.id as never)).length
+    const leaked = peer.seen.filter((s) => refused.includes(s.id)).length
     assertExactlyOnce(
       `outbox-${overflow}`,
       {
