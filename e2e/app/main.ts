@@ -18,6 +18,7 @@
  *   #rejections li[data-code][data-id]                        publish/send promises that rejected
  */
 import { createClient, type BackoffOptions, type ClientOptions, type OutboxOptions, type Overflow } from '@lifeline/sdk'
+
 type Payload = { id: string; i: number; prefix: string }
 
 const query = new URLSearchParams(location.search)
