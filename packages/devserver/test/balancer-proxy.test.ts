@@ -124,6 +124,16 @@ describe('balancer proxy', () => {
     expect(b.backends().find((n) => n.id === target)?.routable).toBe(false)
   })
 
+  it('a node refusing the upgrade with 503 (draining) is taken out and the client lands on another', async () => {
+    const b = await setup(2)
+    const sid = 'raced-a-drain'
+    const target = b.route(sid) as string
+    ;(nodes.find((n) => n.id === target) as FakeNode).refuseUpgrades = true
+    const c = await connect(b, sid)
+    expect(c.node).not.toBe(target)
+    expect(b.backends().find((n) => n.id === target)).toMatchObject({ draining: true, routable: false })
+  })
+
   it('answers 503 when no node is routable', async () => {
     const b = await setup(1)
     b.down('n1', 'test')

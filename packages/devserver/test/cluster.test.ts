@@ -70,14 +70,14 @@ describe('startCluster', () => {
     await cluster.restart(victim)
   })
 
-  it('freeze: the health check takes the node out in about a second; thaw: it comes back', async () => {
+  it('freeze: the health check takes the node out in a few seconds; thaw: it comes back', async () => {
     const s = await rawSession(cluster.url)
     const t0 = Date.now()
     await cluster.freeze(s.node)
     expect(status(s.node)).toBe('frozen')
     const closed = await s.closed // the balancer closes a down node's sockets (closeOnDown)
     console.log(`[cluster freeze] frozen node's socket closed after ${closed.at - t0} ms`)
-    expect(closed.at - t0).toBeLessThan(3000)
+    expect(closed.at - t0).toBeLessThan(5000) // ~2–3 s: two 1 s probe timeouts; the clients' heartbeat is 5 s
     expect((await rawSession(cluster.url, s.sessionId)).node).not.toBe(s.node)
     await cluster.thaw(s.node)
     await waitFor(() => status(s.node) === 'up', `${s.node} up again after thaw`, 5000)

@@ -179,6 +179,12 @@ export class Balancer extends EventEmitter<{ change: [BackendChange] }> {
         tried.add(backend.id)
         this.connect(req, client, head, sid, tried)
       },
+      unavailable: () => {
+        this.table.forget(conn)
+        this.setDraining(backend.id, true, 'refused an upgrade with 503')
+        tried.add(backend.id)
+        this.connect(req, client, head, sid, tried)
+      },
     })
   }
 

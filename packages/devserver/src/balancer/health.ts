@@ -8,8 +8,11 @@ export interface HealthOptions {
   /** How often every node is probed. Default 500 ms: with `downAfter` 2 a dead or frozen node is out within ~1 s. */
   intervalMs: number
   /**
-   * How long one probe may take. Default 400 ms: short, because a frozen (SIGSTOPped) node still completes the TCP
-   * handshake in the kernel and only the missing answer gives it away; below `intervalMs` so probes never overlap.
+   * How long one probe may take. Default 1,000 ms: a frozen (SIGSTOPped) node still completes the TCP handshake
+   * in the kernel and only the missing answer gives it away, so this bounds how fast it is noticed (~2–3 s with
+   * `downAfter` 2, still well inside the clients' 5 s heartbeat timeout). Not shorter: at 400 ms, healthy nodes
+   * starved of CPU on a loaded 2-core machine failed two probes in a row and had their clients cut.
+   * A probe still running when the next is due is not doubled; that node simply skips a round.
    */
   timeoutMs: number
   /** Consecutive failures before a node is taken out. Default 2: one slow answer on a busy machine is not a death. */
@@ -18,7 +21,7 @@ export interface HealthOptions {
   upAfter: number
 }
 
-export const HEALTH_DEFAULTS: HealthOptions = { intervalMs: 500, timeoutMs: 400, downAfter: 2, upAfter: 1 }
+export const HEALTH_DEFAULTS: HealthOptions = { intervalMs: 500, timeoutMs: 1_000, downAfter: 2, upAfter: 1 }
 
 export type Health = 'up' | 'down'
 

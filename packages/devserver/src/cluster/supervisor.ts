@@ -67,6 +67,8 @@ export class Supervisor implements Cluster {
     if (signal === 'SIGCONT') return this.thaw(id)
     const slot = this.live(id)
     const proc = slot.proc as NodeProcess
+    // The node drains on these: out of routing first, as drain() does, so its clients do not come straight back.
+    if (signal === 'SIGTERM' || signal === 'SIGINT') this.balancer.setDraining(id, true, `${signal} sent`)
     proc.signal(signal)
     if (NON_FATAL.has(signal)) return
     // A stopped process cannot act on a catchable signal; let it run so it can (SIGKILL needs no help).

@@ -16,6 +16,8 @@ export interface FakeNode {
   sockets: Set<WebSocket>
   /** Healthz requests answered so far. */
   probes: number
+  /** Answer upgrades with 503, as a draining node does (its healthz may still say ok). */
+  refuseUpgrades: boolean
   /** Stops accepting (probes and upgrades are refused) but keeps open sockets, as a draining node does. */
   stopListening(): Promise<void>
   close(): Promise<void>
@@ -30,7 +32,10 @@ export async function startFakeNode(id: string): Promise<FakeNode> {
     res.writeHead(status, { 'content-type': 'application/json' })
     res.end(JSON.stringify({ status: node.health === 'draining' ? 'draining' : node.health, id, connections: node.sockets.size }))
   })
-  const wss = new WebSocketServer({ server })
+  const wss = new WebSocketServer({
+    server,
+    verifyClient: (_info, done) => (node.refuseUpgrades ? done(false, 503, 'draining') : done(true)),
+  })
   wss.on('connection', (ws, req) => {
     node.sockets.add(ws)
     ws.on('close', () => node.sockets.delete(ws))
@@ -44,6 +49,7 @@ export async function startFakeNode(id: string): Promise<FakeNode> {
     health: 'ok',
     sockets: new Set(),
     probes: 0,
+    refuseUpgrades: false,
     async stopListening() {
       await new Promise<void>((resolve) => server.close(() => resolve()))
     },
