@@ -1,6 +1,6 @@
 /** The admin HTTP API on the balancer port, against a real 2-node cluster; and its routing as a pure function. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startCluster, type Cluster } from '../src/cluster/index.js'
+import { startCluster, type Cluster, type ClusterNode } from '../src/cluster/index.js'
 import { routeAdmin } from '../src/admin/routes.js'
 import { processAlive, rawSession } from './support/raw.js'
 
@@ -20,12 +20,21 @@ describe('admin routes', () => {
   })
 })
 
+/** Every field any admin answer may carry. */
+interface AdminBody {
+  nodes: ClusterNode[]
+  node: ClusterNode
+  removed: string
+  session: string
+  error: { code: string; message: string }
+}
+
 describe('admin API', () => {
   let cluster: Cluster
   let api: string
-  const call = async (method: string, path: string): Promise<{ status: number; body: any }> => {
+  const call = async (method: string, path: string): Promise<{ status: number; body: AdminBody }> => {
     const res = await fetch(`${api}/${path}`, { method })
-    return { status: res.status, body: await res.json() }
+    return { status: res.status, body: (await res.json()) as AdminBody }
   }
 
   beforeAll(async () => {
@@ -40,7 +49,7 @@ describe('admin API', () => {
     expect(status).toBe(200)
     expect(body.nodes).toHaveLength(2)
     expect(body.nodes[0]).toMatchObject({ id: 'n1', status: 'up', pid: expect.any(Number), port: expect.any(Number) })
-    expect(body.nodes.reduce((sum: number, n: { connections: number }) => sum + n.connections, 0)).toBe(1)
+    expect(body.nodes.reduce((sum, n) => sum + n.connections, 0)).toBe(1)
     expect(await call('GET', `sessions/${s.sessionId}`)).toEqual({ status: 200, body: { session: s.sessionId, node: s.node } })
     s.ws.close()
   })
@@ -56,7 +65,7 @@ describe('admin API', () => {
     expect((await call('POST', 'nodes/n3/drain')).body.error.code).toBe('NODE_NOT_RUNNING')
     expect((await call('POST', 'nodes/n3/restart')).body.node).toMatchObject({ id: 'n3', status: 'up' })
     expect(await call('DELETE', 'nodes/n3')).toEqual({ status: 200, body: { removed: 'n3' } })
-    expect((await call('GET', 'nodes')).body.nodes.map((n: { id: string }) => n.id)).toEqual(['n1', 'n2'])
+    expect((await call('GET', 'nodes')).body.nodes.map((n) => n.id)).toEqual(['n1', 'n2'])
   })
 
   it('answers JSON errors with stable codes', async () => {
