@@ -1,7 +1,9 @@
 /** The admin HTTP API on the balancer port, against a real 2-node cluster; and its routing as a pure function. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startCluster, type Cluster, type ClusterNode } from '../src/cluster/index.js'
+import type http from 'node:http'
 import { routeAdmin } from '../src/admin/routes.js'
+import { createAdminHandler } from '../src/admin/api.js'
 import { processAlive, rawSession } from './support/raw.js'
 
 describe('admin routes', () => {
@@ -28,6 +30,26 @@ interface AdminBody {
   session: string
   error: { code: string; message: string }
 }
+
+describe('admin access', () => {
+  /** Runs the handler on a request from `address`; resolves with the status it answered. */
+  const statusFor = (address: string, allowRemote: boolean): Promise<number> =>
+    new Promise((resolve) => {
+      const cluster = { nodes: [] } as unknown as Cluster
+      const handler = createAdminHandler(() => cluster, { allowRemote })
+      const req = { url: '/_lifeline/api/nodes', method: 'GET', socket: { remoteAddress: address } }
+      const res = { writeHead: (status: number) => resolve(status), end: () => {} }
+      handler(req as unknown as http.IncomingMessage, res as unknown as http.ServerResponse)
+    })
+
+  it('answers loopback clients only, unless allowed', async () => {
+    expect(await statusFor('127.0.0.1', false)).toBe(200)
+    expect(await statusFor('::ffff:127.0.0.1', false)).toBe(200)
+    expect(await statusFor('::1', false)).toBe(200)
+    expect(await statusFor('10.1.2.3', false)).toBe(403)
+    expect(await statusFor('10.1.2.3', true)).toBe(200)
+  })
+})
 
 describe('admin API', () => {
   let cluster: Cluster
