@@ -44,7 +44,7 @@ export class Supervisor implements Cluster {
     process.once('exit', this.killAllOnExit)
     // Routing changes are what a developer watching a failover wants to see, with the reason.
     balancer.on('change', (c) => {
-      if (this.stopping) return
+      if (this.stopping || (c.reason.startsWith('added') && c.closed === 0)) return // a start is routine
       const closed = c.closed > 0 ? `, closed ${c.closed} connections` : ''
       const state = c.health === 'down' ? 'down' : c.draining ? 'draining' : 'up'
       this.log(`[balancer] ${c.id} ${state} (${c.reason})${closed}`)
