@@ -83,6 +83,15 @@ describe('startCluster', () => {
     await waitFor(() => status(s.node) === 'up', `${s.node} up again after thaw`, 5000)
   })
 
+  it('two restarts of one node at once start one process, not two', async () => {
+    const old = cluster.nodes.find((n) => n.id === 'n2')?.pid
+    const [a, b] = await Promise.all([cluster.restart('n2'), cluster.restart('n2')])
+    expect(a.pid).toBe(b.pid)
+    expect(a.pid).not.toBe(old)
+    expect(processAlive(old)).toBe(false)
+    expect(cluster.nodes.filter((n) => n.status === 'up')).toHaveLength(3)
+  })
+
   it('addNode and removeNode', async () => {
     const added = await cluster.addNode()
     expect(added).toMatchObject({ id: 'n4', status: 'up' })

@@ -19,6 +19,8 @@ interface Slot {
   /** Unexpected exits in a row, for the restart backoff. */
   crashes: number
   startedAt: number
+  /** The current process's start (resolves once it listens and is routed to). */
+  starting: Promise<void> | undefined
 }
 
 /** Signals after which a process keeps running: kill() resolves once sent instead of waiting for an exit. */
@@ -29,8 +31,10 @@ export class Supervisor implements Cluster {
   private nextId = 1
   private stopping: Promise<void> | undefined
   private stopChaos: () => void = () => {}
+  /** Every process started and not yet exited, whatever slot it is in: stop() leaves none behind. */
+  private readonly procs = new Set<NodeProcess>()
   private readonly killAllOnExit = (): void => {
-    for (const slot of this.slots.values()) slot.proc?.signal('SIGKILL')
+    for (const proc of this.procs) proc.signal('SIGKILL')
   }
 
   constructor(
@@ -106,8 +110,7 @@ export class Supervisor implements Cluster {
 
   async addNode(): Promise<ClusterNode> {
     this.assertRunning()
-    const slot: Slot = { id: `n${this.nextId++}`, proc: undefined, phase: 'running', expectedExit: false, crashes: 0, startedAt: 0 }
-    this.slots.set(slot.id, slot)
+    const slot = this.newSlot()
     await this.launch(slot)
     return this.snapshot(slot)
   }
@@ -121,8 +124,11 @@ export class Supervisor implements Cluster {
 
   async restart(id: string): Promise<ClusterNode> {
     const slot = this.slot(id)
-    if (slot.proc?.alive) await this.drain(id)
-    await this.launch(slot)
+    const before = slot.proc
+    if (before?.alive) await this.drain(id)
+    // Two restarts at once (a user and the chaos loop, say) start one process, not two for one id.
+    if (slot.proc !== before && slot.proc?.alive) await slot.starting
+    else await this.launch(slot)
     return this.snapshot(slot)
   }
 
@@ -137,7 +143,7 @@ export class Supervisor implements Cluster {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.stopChaos()
-      const procs = [...this.slots.values()].flatMap((s) => (s.proc ? [s.proc] : []))
+      const procs = [...this.procs]
       for (const slot of this.slots.values()) slot.expectedExit = true
       for (const proc of procs) proc.signal('SIGKILL')
       await Promise.all(procs.map((p) => p.exited))
@@ -150,18 +156,25 @@ export class Supervisor implements Cluster {
 
   /** Starts `count` nodes in parallel; used once by startCluster. */
   async startNodes(count: number): Promise<void> {
-    const slots = Array.from({ length: count }, () => {
-      const slot: Slot = { id: `n${this.nextId++}`, proc: undefined, phase: 'running', expectedExit: false, crashes: 0, startedAt: 0 }
-      this.slots.set(slot.id, slot)
-      return slot
-    })
+    const slots = Array.from({ length: count }, () => this.newSlot())
     await Promise.all(slots.map((slot) => this.launch(slot)))
     if (this.options.chaosMs) this.stopChaos = startChaos(this, this.options.chaosMs, (line) => this.log(line))
   }
 
+  private newSlot(): Slot {
+    const slot: Slot = { id: `n${this.nextId++}`, proc: undefined, phase: 'running', expectedExit: false, crashes: 0, startedAt: 0, starting: undefined }
+    this.slots.set(slot.id, slot)
+    return slot
+  }
+
   /** Starts a fresh process in the slot and adds it to the balancer once it listens. */
-  private async launch(slot: Slot): Promise<void> {
+  private launch(slot: Slot): Promise<void> {
     this.assertRunning()
+    slot.starting = this.spawn(slot)
+    return slot.starting
+  }
+
+  private async spawn(slot: Slot): Promise<void> {
     const o = this.options
     const proc = new NodeProcess({
       id: slot.id,
@@ -177,11 +190,13 @@ export class Supervisor implements Cluster {
       drainTimeoutMs: o.drainTimeoutMs,
       maxFrameBytes: o.maxFrameBytes,
     })
+    this.procs.add(proc)
     slot.proc = proc
     slot.phase = 'running'
     slot.expectedExit = false
     slot.startedAt = Date.now()
     void proc.exited.then((exit) => {
+      this.procs.delete(proc)
       if (slot.proc !== proc) return
       // At once, not at the next health check: clients of a dead node learn it in milliseconds.
       this.balancer.down(slot.id, 'process exited')
