@@ -204,6 +204,8 @@ export class Supervisor implements Cluster {
       if (!slot.expectedExit && this.options.restart && !this.stopping && this.slots.get(slot.id) === slot) this.respawn(slot)
     })
     const port = await proc.ready()
+    // Removed (or stopped) while it started: it must not linger, routed to but listed nowhere.
+    if (this.slots.get(slot.id) !== slot || this.stopping) return void proc.signal('SIGKILL')
     if (slot.proc === proc && proc.alive) this.balancer.add({ id: slot.id, host: '127.0.0.1', port })
   }
 
