@@ -4,6 +4,7 @@
  */
 import type { Balancer } from '../balancer/index.js'
 import type { Store } from '../store/types.js'
+import { NODE_DEFAULTS } from '../node/options.js'
 import { startChaos } from './chaos.js'
 import { ClusterError, ClusterErrorCode } from './errors.js'
 import { NodeProcess } from './node-process.js'
@@ -90,7 +91,7 @@ export class Supervisor implements Cluster {
     proc.signal('SIGTERM')
     proc.signal('SIGCONT') // a frozen node must run to drain
     // The node bounds its own drain (drainTimeoutMs); this is the last resort if it hangs anyway.
-    const grace = (this.options.drainTimeoutMs ?? 5_000) + 5_000
+    const grace = (this.options.drainTimeoutMs ?? NODE_DEFAULTS.drainTimeoutMs) + 5_000
     const timer = setTimeout(() => proc.signal('SIGKILL'), grace)
     await proc.exited
     clearTimeout(timer)
