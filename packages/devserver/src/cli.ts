@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util'
 import { startCluster, ClusterError, type Cluster, type ClusterOptions } from './cluster/index.js'
+import { NODE_DEFAULTS as N } from './node/options.js'
 
 const HELP = `lifeline: keep WebSocket sessions alive through node crashes, deploys and frozen nodes.
 
@@ -20,11 +21,11 @@ lifeline dev options (default in brackets):
   --restart                start a crashed node again, same id [off]
   --chaos <duration>       every <duration> (e.g. 10s, 500ms, 2m) SIGKILL a random node and restart it [off]
   --secret <s>             HMAC secret for session tokens [random per cluster]
-  --heartbeat-ms <ms>      node ping interval [2000]
-  --timeout-ms <ms>        close a client silent this long [5000]
-  --session-ttl-ms <ms>    session retention after the last touch [120000]
-  --drain-timeout-ms <ms>  longest a drain (SIGTERM) may take [5000]
-  --max-frame-bytes <n>    largest frame a node accepts, else close 1009 [1048576]
+  --heartbeat-ms <ms>      node ping interval [${N.heartbeatMs}]
+  --timeout-ms <ms>        close a client silent this long [${N.timeoutMs}]
+  --session-ttl-ms <ms>    session retention after the last touch [${N.sessionTtlMs}]
+  --drain-timeout-ms <ms>  longest a drain (SIGTERM) may take [${N.drainTimeoutMs}]
+  --max-frame-bytes <n>    largest frame a node accepts, else close 1009 [${N.maxFrameBytes}]
   --admin-remote           serve the admin API to non-loopback clients too [off: it can kill nodes]
   --quiet                  do not print node output [off]
   -h, --help               this text
