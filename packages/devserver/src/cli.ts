@@ -32,7 +32,7 @@ lifeline dev options (default in brackets):
 
 Admin API on the balancer port: GET /_lifeline/api/nodes; POST /_lifeline/api/nodes (add);
 POST /_lifeline/api/nodes/<id>/kill|drain|freeze|thaw|restart; DELETE /_lifeline/api/nodes/<id>.
-Ctrl-C stops every node and the balancer.
+Dashboard (the same controls in a page): http://<host>:<port>/ . Ctrl-C stops every node and the balancer.
 `
 
 const DEV_FLAGS = {
