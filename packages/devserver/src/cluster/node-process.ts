@@ -38,7 +38,7 @@ export class NodeProcess {
 
   constructor(readonly options: SpawnOptions) {
     const storeFlag = typeof options.store === 'string' ? options.store : 'ipc'
-    const args = ['--id', options.id, '--port', '0', '--host', options.host, '--store', storeFlag, '--secret', options.secret]
+    const args = ['--id', options.id, '--port', '0', '--host', options.host, '--store', storeFlag]
     const flags: [string, number | undefined][] = [
       ['--heartbeat-ms', options.heartbeatMs],
       ['--timeout-ms', options.timeoutMs],
@@ -48,7 +48,9 @@ export class NodeProcess {
     ]
     for (const [flag, value] of flags) if (value !== undefined) args.push(flag, String(value))
     // Pipes, not inherit: output is prefixed with the node id, and a test run can drop it.
-    this.child = fork(options.entry, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] })
+    // The secret goes in the environment, not argv: argv is world-readable in `ps` and /proc.
+    const env = { ...process.env, LIFELINE_SECRET: options.secret }
+    this.child = fork(options.entry, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env })
     const detach = typeof options.store === 'string' ? () => {} : hostIpcStore(options.store, this.child)
     this.forward(this.child.stdout, 'stdout')
     this.forward(this.child.stderr, 'stderr')
