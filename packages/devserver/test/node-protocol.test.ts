@@ -181,26 +181,33 @@ describe('node: server-side publish', () => {
 })
 
 describe('node: writes', () => {
-  it('does not ack a send whose handler throws (HANDLER_FAILED, 1011), and the resend runs it again', async () => {
+  it('refuses a send whose handler throws (HANDLER_FAILED with its seq, nothing applied) and goes on with the next', async () => {
+    const store = new MemoryStore()
     let runs = 0
     const node = await start({
+      store,
       onMessage: (ctx, data) => {
         runs += 1
-        if (runs === 1) throw new Error('flaky')
+        ctx.publish('side', data)
+        if (data === 'poison') throw new Error('cannot handle poison')
         ctx.reply(data)
       },
     })
     const a = await connect(node)
-    const w = await a.hello({})
-    a.send({ t: 'send', seq: 1, data: 'retry me' })
-    expect((await a.closed).code).toBe(CloseCode.INTERNAL_ERROR)
-    expect(a.frames.at(-1)).toMatchObject({ t: 'error', code: ErrorCode.HANDLER_FAILED })
-    expect(a.frames.some((f) => f.t === 'ack')).toBe(false)
-    const b = await connect(node)
-    expect(await b.hello({ '@inbox': null }, w.session.token)).toMatchObject({ resumed: true, acked: 0 })
-    b.send({ t: 'send', seq: 1, data: 'retry me' })
-    await b.next(isAck(1))
-    await b.until(() => b.msgs('@inbox').length === 1)
+    await a.hello({ '@inbox': null })
+    a.send({ t: 'send', seq: 1, data: 'poison' })
+    a.send({ t: 'send', seq: 2, data: 'fine' })
+    await a.next(isAck(2))
+    const error = a.frames.find((f) => f.t === 'error')
+    expect(error).toMatchObject({ code: ErrorCode.HANDLER_FAILED, seq: 1, message: expect.stringContaining('cannot handle poison') })
+    await a.until(() => a.msgs('@inbox').length === 1)
+    expect(a.msgs('@inbox').map((m) => m.data)).toEqual(['fine'])
+    // The refused send's ctx.publish was not applied; the next send's was, once.
+    expect((await store.read('side', 1, 10)).map((m) => m.data)).toEqual(['fine'])
+    expect(runs).toBe(2)
+    // A resend of the refused seq is a duplicate: acked, the handler not run again.
+    a.send({ t: 'send', seq: 1, data: 'poison' })
+    await a.until(() => a.frames.filter((f) => f.t === 'ack').length >= 3)
     expect(runs).toBe(2)
   })
 

@@ -66,7 +66,7 @@ export const ErrorCode = {
   UNSUPPORTED_VERSION: 'UNSUPPORTED_VERSION',
   /** The store did not answer; the operation was not applied and will be retried by the client's outbox. */
   STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
-  /** The app's `onMessage` handler threw; the `send` is not acknowledged. */
+  /** The app's `onMessage` handler threw: that `send` was refused (its seq consumed, nothing it published applied). */
   HANDLER_FAILED: 'HANDLER_FAILED',
 
   // --- raised by the SDK ---

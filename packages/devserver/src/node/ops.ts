@@ -1,7 +1,7 @@
 /**
- * An `error` frame carries `seq` when that seq was consumed (the op was refused for good: RESERVED_TOPIC) or,
- * for STORE_UNAVAILABLE, when it was not applied and must be resent; errors that leave the op to a plain resend
- * after reconnecting (SEQ_GAP, HANDLER_FAILED) carry none, so the SDK keeps it in its outbox.
+ * An `error` frame carries `seq` when that seq was consumed (the op was refused for good: RESERVED_TOPIC,
+ * HANDLER_FAILED) or, for STORE_UNAVAILABLE, when it was not applied and must be resent; SEQ_GAP leaves the op to
+ * a plain resend after reconnecting and carries none, so the SDK keeps it in its outbox.
  *
  * Client writes: `pub` and `send`. Each becomes one atomic store apply (generation check, seq check, appends,
  * acked = seq), and the ack goes out after it, cumulative and in order.
@@ -45,9 +45,12 @@ export async function send(conn: Connection, frame: Send): Promise<void> {
   try {
     await conn.ctx.options.onMessage(ctx, frame.data)
   } catch (e) {
-    conn.ctx.log(`onMessage threw: ${(e as Error)?.message ?? String(e)}`)
-    // Not acked: the client resends after reconnecting (1011 → backoff), so the handler gets another try.
-    return conn.refuse(ErrorCode.HANDLER_FAILED, `the server's message handler failed for seq ${frame.seq}`, CloseCode.INTERNAL_ERROR)
+    const reason = (e as Error)?.message ?? String(e)
+    conn.ctx.log(`onMessage threw for seq ${frame.seq}: ${reason}`)
+    // Refused for good, its seq consumed and nothing it published applied. Retrying would not help: a handler
+    // that throws on this data throws again on the resend, and every later send of the session would wait
+    // behind it (a poison message). The SDK rejects this send with HANDLER_FAILED; the app decides.
+    return commit(conn, frame.seq, [], { code: ErrorCode.HANDLER_FAILED, message: `the server's message handler refused this send: ${reason}` })
   } finally {
     sealed = true
   }

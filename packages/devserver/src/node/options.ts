@@ -22,7 +22,8 @@ export interface MessageContext {
  * store apply, and a resent duplicate is acknowledged without running the handler again. Side effects
  * outside the store (HTTP calls, other databases) are at-least-once: if the node dies after the handler ran
  * but before the apply, the client resends and the handler runs again; make them idempotent.
- * Throwing refuses the send: error HANDLER_FAILED, not acknowledged, connection closed 1011 (client retries).
+ * Throwing refuses the send: its seq is consumed, nothing it published is applied, and the client's send()
+ * rejects with HANDLER_FAILED carrying the thrown message (the connection stays open; later sends go on).
  */
 export type MessageHandler = (ctx: MessageContext, data: unknown) => void | Promise<void>
 
