@@ -15,7 +15,7 @@ if (r.mode !== 'full') {
 const m = r.machine
 const notes = r.lines.filter((l) => l.note).map((l) => `\n- ${l.row}: ${l.note}`).join('')
 const load =
-  r.maxLoad > m.nproc
+  r.maxLoad > 2 * m.nproc
     ? `\n- load average reached ${r.maxLoad} on ${m.nproc} cores during the run: other work shared the machine and skews the figures`
     : ''
 const table = `${markdownTable(r.lines)}\n${notes || load ? `${notes}${load}\n` : ''}\nFull run of ${r.when}, ${r.totalSeconds} s.`

@@ -20,8 +20,9 @@ const sockets = []
 function open(kind, url, room) {
   return new Promise((resolve, reject) => {
     const ws = new WS(kind === 'plain' ? `${url}/?room=${room}` : url, { perMessageDeflate: false })
-    const s = { ws, n: 0 }
+    const s = { ws, n: 0, closed: null }
     ws.once('error', reject)
+    ws.once('close', (code, reason) => (s.closed = `${code}${reason.length ? ` ${reason}` : ''}`))
     ws.once('close', (code) => reject(new Error(`closed ${code} before ready`)))
     if (kind === 'plain') {
       ws.once('open', () => resolve(s))
@@ -35,6 +36,13 @@ function open(kind, url, room) {
       else if (buf.indexOf(SUBSCRIBED) !== -1) resolve(s)
     })
   })
+}
+
+/** How the closed sockets were closed: `{"1006": 200}`; a server that dropped its subscribers says how here. */
+function closeCodes() {
+  const codes = {}
+  for (const s of sockets) if (s.closed !== null) codes[s.closed] = (codes[s.closed] ?? 0) + 1
+  return codes
 }
 
 serve({
@@ -58,6 +66,8 @@ serve({
    * Closed-loop fan-out: a publisher in this process sends to `room` for `durationMs`, keeping at most `window`
    * messages beyond what the slowest subscriber has received, so neither server can look fast by buffering;
    * then waits (bounded) for the last deliveries. Every socket must be subscribed to `room`.
+   * Window 1,000 rather than 200: with 200 the figure tracked each server's per-message latency (Lifeline acks
+   * after a store apply) more than its capacity; 1,000 × ~130 B is still a bounded 130 KB per socket.
    */
   async blast({ kind, url, room, durationMs, window = 1000, drainMs = 15_000 }) {
     const pub = await openPublisher(kind, url)
@@ -80,7 +90,7 @@ serve({
       const doneAt = Date.now()
       const total = sockets.reduce((a, s) => a + Math.min(s.n, sent), 0)
       const open = sockets.filter((s) => s.ws.readyState === WS.OPEN).length
-      return { t0, doneAt, sent, total, open }
+      return { t0, doneAt, sent, total, open, closes: closeCodes() }
     } finally {
       pub.close()
     }

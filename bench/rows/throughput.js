@@ -15,7 +15,7 @@ const TARGET = 0.7
 export async function run({ quick }) {
   const subscribers = quick ? 50 : 200
   /** Publishing time per measurement; the rate is deliveries over the time until the last one arrived. */
-  const publishMs = quick ? 1_000 : 4_000
+  const publishMs = quick ? 1_000 : 3_000
   // Full runs alternate the sides three times and keep each side's median: this machine drifts by 20% or so
   // between seconds, and alternating spreads the drift over both sides.
   const rounds = quick ? 1 : 3
@@ -66,7 +66,7 @@ async function measure(kind, env, subscribers, publishMs) {
     const seconds = (r.doneAt - r.t0) / 1000
     const perSecond = r.total / seconds
     progress('throughput', `${label}: ${count(r.total)} deliveries in ${seconds.toFixed(2)} s = ${count(perSecond)} msg/s`)
-    if (r.total < subscribers * r.sent) throw new Error(`only ${r.total} of ${subscribers * r.sent} delivered (${r.open} sockets open)`)
+    if (r.total < subscribers * r.sent) throw new Error(`only ${r.total} of ${subscribers * r.sent} delivered (${r.open} sockets open; closes ${JSON.stringify(r.closes)})`)
     return { perSecond: Math.round(perSecond), deliveries: r.total, seconds }
   } finally {
     await fleet.stop()
