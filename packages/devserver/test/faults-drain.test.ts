@@ -2,28 +2,17 @@
  * Deploy faults with Node SDK clients: a drain (SIGTERM → 1012 → reconnect at once) and a rolling restart of
  * every node, under load, counted in both directions. Run `npm run build` first.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { startCluster, type Cluster } from '../src/cluster/index.js'
-import { healCluster } from './support/heal.js'
+import { describe, expect, it } from 'vitest'
 import { expectNothingLost } from './support/expect.js'
-import { startLoad, timing, type Load } from './support/load.js'
+import { useFaultCluster } from './support/fault-cluster.js'
+import { timing } from './support/load.js'
 
-let cluster: Cluster
-let load: Load | undefined
-
-beforeAll(async () => {
-  cluster = await startCluster({ nodes: 3 })
-})
-afterEach(async () => {
-  await load?.close()
-  load = undefined
-  await healCluster(cluster)
-})
-afterAll(() => cluster?.stop())
+const faults = useFaultCluster()
 
 describe('deploys', () => {
   it('drain under load: clients reconnect at once (1012, no backoff) and lose nothing', async () => {
-    load = await startLoad({ url: cluster.url, clients: 5, messages: 150 })
+    const { cluster } = faults
+    const load = await faults.startLoad({ clients: 5, messages: 150 })
     // One more client with a 20 s backoff window, and its node is the one drained: had it waited for backoff
     // instead of reconnecting at once on 1012, it would be away for more than 3 s (p = 0.85), so the bound below
     // can fail. Only this one has the long window, so an unrelated disconnect elsewhere cannot stall the test.
@@ -56,7 +45,8 @@ describe('deploys', () => {
   })
 
   it('rolling restart of every node under load', async () => {
-    load = await startLoad({ url: cluster.url, clients: 4, messages: 1500 })
+    const { cluster } = faults
+    const load = await faults.startLoad({ clients: 4, messages: 1500 })
     const pids = cluster.nodes.map((n) => n.pid)
     let rolled: Promise<void> | undefined
     const startedAt = Date.now()
@@ -67,7 +57,7 @@ describe('deploys', () => {
     await rolled
     const rollMs = Date.now() - startedAt
     const stopAt = load.tick + 30 // keep publishing a little after the last node came back
-    await waitForValue(() => load!.tick >= stopAt || undefined)
+    await waitForValue(() => load.tick >= stopAt || undefined)
     load.stop()
     await running
     await load.settle()

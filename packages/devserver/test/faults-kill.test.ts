@@ -2,54 +2,33 @@
  * SIGKILL faults with Node SDK clients through the balancer: every message counted in both directions
  * (publish → topic readers, send → own inbox). Real processes, real signals: run `npm run build` first.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { startCluster, type Cluster } from '../src/cluster/index.js'
-import { busiestNode, healCluster } from './support/heal.js'
+import { describe, expect, it } from 'vitest'
+import { busiestNode } from './support/heal.js'
 import { expectNothingLost } from './support/expect.js'
-import { startLoad, timing, type Load } from './support/load.js'
+import { runKillingAt, useFaultCluster } from './support/fault-cluster.js'
+import { timing } from './support/load.js'
 import { networkSwitch } from './support/network.js'
 import { waitFor } from './support/wait.js'
 
-let cluster: Cluster
-let load: Load | undefined
-
-beforeAll(async () => {
-  cluster = await startCluster({ nodes: 3 })
-})
-afterEach(async () => {
-  await load?.close()
-  load = undefined
-  await healCluster(cluster)
-})
-afterAll(() => cluster?.stop())
+const faults = useFaultCluster()
 
 describe('SIGKILL', () => {
   it('a node under load: its clients resume elsewhere, nothing lost, duplicated or reordered', async () => {
-    load = await startLoad({ url: cluster.url, clients: 6, messages: 150 })
+    const { cluster } = faults
+    const load = await faults.startLoad({ clients: 6, messages: 150 })
     const victim = busiestNode(cluster)
-    let killedAt = 0
-    await load.run((tick) => {
-      if (tick === 50) {
-        killedAt = Date.now()
-        void cluster.kill(victim)
-      }
-    })
+    const killedAt = await runKillingAt(load, cluster, victim, 50)
     await load.settle()
     expectNothingLost('kill under load', load, { victim, recovery: timing(load.recoveryTimes(killedAt)) })
   })
 
   it('the very node a given client is on (nodeOf): that client resumes on another node', async () => {
-    load = await startLoad({ url: cluster.url, clients: 4, messages: 150 })
+    const { cluster } = faults
+    const load = await faults.startLoad({ clients: 4, messages: 150 })
     const target = load.clients[0]!
     const victim = cluster.nodeOf(target.client.sessionId as string) as string
     expect(victim).toMatch(/^n\d+$/)
-    let killedAt = 0
-    await load.run((tick) => {
-      if (tick === 50) {
-        killedAt = Date.now()
-        void cluster.kill(victim)
-      }
-    })
+    const killedAt = await runKillingAt(load, cluster, victim, 50)
     await load.settle()
     const now = cluster.nodeOf(target.client.sessionId as string)
     expect(now).toBeDefined()
@@ -58,14 +37,15 @@ describe('SIGKILL', () => {
   })
 
   it('during a replay: a client catching up is cut off mid-replay and resumes from where it stopped', async () => {
-    load = await startLoad({ url: cluster.url, clients: 3, messages: 400, intervalMs: 2 })
+    const { cluster } = faults
+    const load = await faults.startLoad({ clients: 3, messages: 400, intervalMs: 2 })
     const net = networkSwitch()
     const reader = load.newClient('replayer', { WebSocket: net.WebSocket })
     load.clients.push(reader) // its publishes and inbox count too
     await reader.client.subscribe('load')
     net.cut()
     await load.run() // 1,600 topic messages published while the reader is away
-    await waitFor(() => load!.clients.every((c) => c === reader || c.received > 0), 'online readers to receive')
+    await waitFor(() => load.clients.every((c) => c === reader || c.received > 0), 'online readers to receive')
     let killed = false
     let victim = ''
     const before = reader.received

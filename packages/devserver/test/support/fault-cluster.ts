@@ -1,0 +1,48 @@
+/** The cluster the SIGKILL and deploy fault tests share: one per file, healed after each test so each starts whole. */
+import { afterAll, afterEach, beforeAll } from 'vitest'
+import { startCluster, type Cluster } from '../../src/cluster/index.js'
+import { healCluster } from './heal.js'
+import { startLoad, type Load, type LoadOptions } from './load.js'
+
+export interface FaultCluster {
+  /** The running cluster (started in beforeAll). */
+  readonly cluster: Cluster
+  /** Starts this test's load on the cluster; it is closed after the test, before the cluster is healed. */
+  startLoad(options: Omit<LoadOptions, 'url'>): Promise<Load>
+}
+
+/** Registers the hooks: a 3-node cluster for the file, this test's load closed and dead/frozen nodes healed after each. */
+export function useFaultCluster(): FaultCluster {
+  let cluster: Cluster | undefined
+  let load: Load | undefined
+  beforeAll(async () => {
+    cluster = await startCluster({ nodes: 3 })
+  })
+  afterEach(async () => {
+    await load?.close()
+    load = undefined
+    await healCluster(cluster as Cluster)
+  })
+  afterAll(() => cluster?.stop())
+  return {
+    get cluster() {
+      return cluster as Cluster
+    },
+    async startLoad(options) {
+      load = await startLoad({ url: (cluster as Cluster).url, ...options })
+      return load
+    },
+  }
+}
+
+/** Runs `load` to the end, SIGKILLing `victim` (not awaited, as a crash is) at `tick`; resolves with when it was killed (0 if never). */
+export async function runKillingAt(load: Load, cluster: Cluster, victim: string, tick: number): Promise<number> {
+  let killedAt = 0
+  await load.run((t) => {
+    if (t === tick) {
+      killedAt = Date.now()
+      void cluster.kill(victim)
+    }
+  })
+  return killedAt
+}
