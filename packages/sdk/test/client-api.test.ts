@@ -1,33 +1,20 @@
 /** The public API's smaller promises: reconnect(), the online event, subscribe/unsubscribe, typed schema data. */
-import { mswServer } from './support/msw.js'
-import { afterAll, afterEach, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
+import { useFakeServers } from './support/fake-servers.js'
+import { describe, expect, expectTypeOf, it } from 'vitest'
 import * as z from 'zod/mini'
 import { ErrorCode } from '@lifeline/protocol'
-import { createClient, LifelineError, type LifelineClient, type Message } from '../src/index.js'
+import { createClient, LifelineError, type Message } from '../src/index.js'
 import type { ClientOptions } from '../src/types.js'
-import { FakeServer } from './support/fake-server.js'
 import { Ledger, range } from './support/ledger.js'
 
-const servers: FakeServer[] = []
-const clients: LifelineClient<unknown>[] = []
-
-beforeAll(() => mswServer.listen({ onUnhandledRequest: 'error' }))
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()))
-  for (const s of servers.splice(0)) s.stop()
-  mswServer.resetHandlers()
-})
-afterAll(() => mswServer.close())
+const { serve, track } = useFakeServers()
 
 /** A backoff window of 30 s: anything that reconnects within the test skipped it. */
 const SLOW = { backoff: { minMs: 30_000, maxMs: 30_000 }, random: () => 0.999 }
 
 function setup(name: string, opts: Partial<ClientOptions> = {}) {
-  const srv = new FakeServer(name)
-  servers.push(srv)
-  mswServer.use(srv.handler)
-  const client = createClient({ url: srv.url, ...opts })
-  clients.push(client)
+  const srv = serve(name)
+  const client = track(createClient({ url: srv.url, ...opts }))
   return { srv, client, seen: new Ledger(client) }
 }
 
@@ -95,11 +82,8 @@ describe('client API', () => {
   })
 
   it('schema types message data and skips what does not match', async () => {
-    const srv = new FakeServer('schema')
-    servers.push(srv)
-    mswServer.use(srv.handler)
-    const client = createClient({ url: srv.url, schema: z.object({ text: z.string() }) })
-    clients.push(client as LifelineClient<unknown>)
+    const srv = serve('schema')
+    const client = track(createClient({ url: srv.url, schema: z.object({ text: z.string() }) }))
     const got: Message<{ text: string }>[] = []
     const errors: string[] = []
     client.on('message', (m) => {

@@ -1,29 +1,16 @@
 /** The client against msw servers that misbehave on the wire. Every test asserts exactly what the app saw. */
-import { mswServer } from './support/msw.js'
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { useFakeServers } from './support/fake-servers.js'
+import { describe, expect, it, vi } from 'vitest'
 import { CloseCode, ErrorCode } from '@lifeline/protocol'
-import { createClient, type LifelineClient } from '../src/index.js'
+import { createClient } from '../src/index.js'
 import type { ClientOptions } from '../src/types.js'
-import { FakeServer } from './support/fake-server.js'
 import { Ledger, range } from './support/ledger.js'
 
-const servers: FakeServer[] = []
-const clients: LifelineClient[] = []
-
-beforeAll(() => mswServer.listen({ onUnhandledRequest: 'error' }))
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()))
-  for (const s of servers.splice(0)) s.stop()
-  mswServer.resetHandlers()
-})
-afterAll(() => mswServer.close())
+const { serve, track } = useFakeServers()
 
 function setup(name: string, opts: Partial<ClientOptions> = {}) {
-  const srv = new FakeServer(name)
-  servers.push(srv)
-  mswServer.use(srv.handler)
-  const client = createClient({ url: srv.url, backoff: { minMs: 20, maxMs: 50 }, ...opts })
-  clients.push(client)
+  const srv = serve(name)
+  const client = track(createClient({ url: srv.url, backoff: { minMs: 20, maxMs: 50 }, ...opts }))
   return { srv, client, seen: new Ledger(client) }
 }
 

@@ -1,32 +1,16 @@
 /** The client's session guarantees end to end: resume with acked, reset, reload with persist, outbox bounds. */
-import { mswServer } from './support/msw.js'
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { useFakeServers } from './support/fake-servers.js'
+import { describe, expect, it, vi } from 'vitest'
 import { ErrorCode } from '@lifeline/protocol'
-import { createClient, memoryStorage, type LifelineClient } from '../src/index.js'
+import { createClient, memoryStorage } from '../src/index.js'
 import type { ClientOptions } from '../src/types.js'
-import { FakeServer } from './support/fake-server.js'
+import type { FakeServer } from './support/fake-server.js'
 import { Ledger, range } from './support/ledger.js'
 
-const servers: FakeServer[] = []
-const clients: LifelineClient[] = []
+const { serve: server, track } = useFakeServers()
 
-beforeAll(() => mswServer.listen({ onUnhandledRequest: 'error' }))
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()))
-  for (const s of servers.splice(0)) s.stop()
-  mswServer.resetHandlers()
-})
-afterAll(() => mswServer.close())
-
-function server(name: string): FakeServer {
-  const srv = new FakeServer(name)
-  servers.push(srv)
-  mswServer.use(srv.handler)
-  return srv
-}
 function client(srv: FakeServer, opts: Partial<ClientOptions> = {}) {
-  const c = createClient({ url: srv.url, backoff: { minMs: 20, maxMs: 50 }, ...opts })
-  clients.push(c)
+  const c = track(createClient({ url: srv.url, backoff: { minMs: 20, maxMs: 50 }, ...opts }))
   return { c, seen: new Ledger(c) }
 }
 const pubs = (srv: FakeServer, i: number) => srv.conns[i]!.received.flatMap((f) => (f.t === 'pub' ? [f.seq] : []))
