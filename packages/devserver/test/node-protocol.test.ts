@@ -2,31 +2,15 @@
  * The node speaking the protocol to raw `ws` clients on 127.0.0.1, port 0: sessions, tokens, writes and
  * their acks, and every refusal with its code.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { CloseCode, ErrorCode, type ErrorFrame } from '@lifeline/protocol'
-import { createNode, type LifelineNode } from '../src/node/node.js'
-import type { NodeOptions } from '../src/node/options.js'
+import type { LifelineNode } from '../src/node/node.js'
 import { MemoryStore } from '../src/store/memory.js'
 import { signSession } from '../src/security/token.js'
 import { RawClient } from './fixtures/raw-client.js'
+import { useNodes } from './support/nodes.js'
 
-const nodes: LifelineNode[] = []
-const clients: RawClient[] = []
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close()
-  await Promise.all(nodes.splice(0).map((n) => n.close()))
-})
-
-async function start(options: NodeOptions = {}): Promise<LifelineNode> {
-  const node = await createNode({ secret: 'test-secret', ...options })
-  nodes.push(node)
-  return node
-}
-async function connect(node: LifelineNode): Promise<RawClient> {
-  const client = await RawClient.connect(node.url)
-  clients.push(client)
-  return client
-}
+const { start, connect } = useNodes({ secret: 'test-secret' })
 const isAck = (seq: number) => (f: { t: string; seq?: number }) => f.t === 'ack' && f.seq === seq
 
 describe('node: sessions', () => {
@@ -156,8 +140,7 @@ describe('node: embedded in an app', () => {
     const port = node.port
     expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('app page')
     expect((await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()).status).toBe('ok')
-    const c = await RawClient.connect(`ws://127.0.0.1:${port}/live?sid=x`)
-    clients.push(c)
+    const c = await connect(`ws://127.0.0.1:${port}/live?sid=x`)
     expect((await c.hello({})).resumed).toBe(false)
     await node.close()
     // The app's server is the app's: close() leaves it listening.

@@ -3,29 +3,14 @@
  * an explicit `gap` when the position is out of retention or in another epoch; live streams that skip ahead
  * are filled from the store.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Subscribed } from '@lifeline/protocol'
-import { createNode, type LifelineNode } from '../src/node/node.js'
 import { MemoryStore } from '../src/store/memory.js'
 import type { Store } from '../src/store/types.js'
-import { RawClient } from './fixtures/raw-client.js'
+import { resumeAt, useNodes } from './support/nodes.js'
 
-const nodes: LifelineNode[] = []
-const clients: RawClient[] = []
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close()
-  await Promise.all(nodes.splice(0).map((n) => n.close()))
-})
-async function start(store: Store): Promise<LifelineNode> {
-  const node = await createNode({ store, secret: 's', rateLimit: { perSecond: 100_000, burst: 100_000 } })
-  nodes.push(node)
-  return node
-}
-async function connect(node: LifelineNode): Promise<RawClient> {
-  const c = await RawClient.connect(node.url)
-  clients.push(c)
-  return c
-}
+const nodes = useNodes({ secret: 's', rateLimit: { perSecond: 100_000, burst: 100_000 } })
+const { connect } = nodes
 
 function withLatency<S extends Store>(store: S): S {
   const delay = () => new Promise((r) => setTimeout(r, Math.random() * 3))
@@ -63,7 +48,7 @@ describe('node: resume', () => {
     // Store calls take a round trip (as over IPC or to Redis), so live messages land between the live
     // subscribe, the head read and each history read: the seam is really exercised.
     const store = withLatency(new MemoryStore())
-    const node = await start(store)
+    const node = await nodes.start({ store })
     const publisher = await connect(node)
     await publisher.hello({})
     const N = 3_000
@@ -119,12 +104,7 @@ describe('node: resume', () => {
 
   it('sends gap (retention) when the position fell out of the log, then the rest in order', async () => {
     const store = new MemoryStore({ retention: { maxMessages: 10 } })
-    const node = await start(store)
-    for (let i = 1; i <= 30; i++) await store.append('r', i)
-    const { epoch } = await store.head('r')
-    const c = await connect(node)
-    await c.hello({ r: { offset: 5, epoch } })
-    const sub = await c.next<Subscribed>((f) => f.t === 'subscribed')
+    const { c, sub } = await resumeAt(nodes, store, { topic: 'r', messages: 30, offset: 5 })
     expect(sub).toMatchObject({ recovered: false, offset: 30, gap: { reason: 'retention', from: 6, to: 20 } })
     await c.until(() => c.msgs('r').length === 10)
     expect(c.msgs('r').map((m) => m.offset)).toEqual([21, 22, 23, 24, 25, 26, 27, 28, 29, 30])
@@ -132,11 +112,7 @@ describe('node: resume', () => {
 
   it('sends gap (epoch) when the position is from another epoch of the log', async () => {
     const store = new MemoryStore({ retention: { maxMessages: 10 } })
-    const node = await start(store)
-    for (let i = 1; i <= 12; i++) await store.append('e', i)
-    const c = await connect(node)
-    await c.hello({ e: { offset: 40, epoch: 'a-store-that-restarted' } })
-    const sub = await c.next<Subscribed>((f) => f.t === 'subscribed')
+    const { c, sub } = await resumeAt(nodes, store, { topic: 'e', messages: 12, offset: 40, epoch: 'a-store-that-restarted' })
     expect(sub).toMatchObject({ recovered: false, gap: { reason: 'epoch', from: 1, to: 2 } })
     await c.until(() => c.msgs('e').length === 10)
     expect(c.msgs('e')[0]!.offset).toBe(3)
@@ -144,12 +120,7 @@ describe('node: resume', () => {
 
   it('sends gap (epoch) when the position is past the head (the log lost its tail), then everything retained', async () => {
     const store = new MemoryStore()
-    const node = await start(store)
-    for (let i = 1; i <= 5; i++) await store.append('ahead', i)
-    const { epoch } = await store.head('ahead')
-    const c = await connect(node)
-    await c.hello({ ahead: { offset: 9, epoch } })
-    const sub = await c.next<Subscribed>((f) => f.t === 'subscribed')
+    const { c, sub } = await resumeAt(nodes, store, { topic: 'ahead', messages: 5, offset: 9 })
     expect(sub).toMatchObject({ recovered: false, gap: { reason: 'epoch', from: 1, to: 0 } })
     await c.until(() => c.msgs('ahead').length === 5)
     expect(c.msgs('ahead').map((m) => m.offset)).toEqual([1, 2, 3, 4, 5])
@@ -157,12 +128,7 @@ describe('node: resume', () => {
 
   it('recovers fully (recovered: true, no gap) from a position inside the log', async () => {
     const store = new MemoryStore()
-    const node = await start(store)
-    for (let i = 1; i <= 600; i++) await store.append('in', i) // more than one read batch
-    const { epoch } = await store.head('in')
-    const c = await connect(node)
-    await c.hello({ in: { offset: 17, epoch } })
-    const sub = await c.next<Subscribed>((f) => f.t === 'subscribed')
+    const { c, sub } = await resumeAt(nodes, store, { topic: 'in', messages: 600, offset: 17 }) // more than one read batch
     expect(sub.recovered).toBe(true)
     expect(sub.gap).toBeUndefined()
     await c.until(() => c.msgs('in').length === 583)
@@ -174,7 +140,7 @@ describe('node: resume', () => {
     // A store whose live fan-out drops two of every three messages.
     const subscribe = store.subscribe.bind(store)
     store.subscribe = (topic, listener) => subscribe(topic, (m) => m.offset % 3 === 0 && listener(m))
-    const node = await start(store)
+    const node = await nodes.start({ store })
     const c = await connect(node)
     await c.hello({ s: null })
     await c.next((f) => f.t === 'subscribed')
@@ -205,7 +171,7 @@ describe('node: resume', () => {
       },
       close: async () => {},
     }
-    const node = await start(store)
+    const node = await nodes.start({ store })
     const c = await connect(node)
     await c.hello({ t: null })
     const first = await c.next<Subscribed>((f) => f.t === 'subscribed')
