@@ -41,13 +41,15 @@ $<HTMLAnchorElement>('dashboard').href = dashboard
 $('cluster').textContent = wsUrl
 
 const client = createClient({ url: wsUrl, persist: sessionStorage })
+/** The session restored from sessionStorage (a reload), if any: its first `open` is a resume, not a new session. */
+const restored = client.sessionId
 // ?room= wins; otherwise the room this tab was in before a reload.
 const firstRoom = query.get('room') ?? sessionStorage.getItem('lifeline-chat:room') ?? DEFAULT_ROOM
 sessionStorage.setItem('lifeline-chat:room', firstRoom)
 let room = new Room(firstRoom, sessionStorage)
 const roomInput = $<HTMLInputElement>('room')
 roomInput.value = room.topic
-if (room.entries.length > 0) room.system('info', 'page reloaded: same session, resuming where this tab left off')
+if (room.entries.length > 0) room.system('info', 'page reloaded')
 join(room.topic)
 
 client.on('state', ({ from, to }) => {
@@ -137,6 +139,7 @@ function publish(text: string): void {
 function stateLine(from: ClientState, to: ClientState): { tone: 'info' | 'ok' | 'warn' | 'error'; text: string } | null {
   if (to === 'reconnecting') return { tone: 'warn', text: 'connection lost: reconnecting; new messages wait in the outbox' }
   if (to === 'open' && from === 'reconnecting') return { tone: 'ok', text: 'reconnected: session resumed, catching up' }
+  if (to === 'open' && restored && client.sessionId === restored) return { tone: 'ok', text: 'reconnected after the reload: same session, catching up' }
   if (to === 'open') return { tone: 'ok', text: `connected to ${wsUrl}` }
   if (to === 'closed') return { tone: 'error', text: 'closed: the client stopped (see the error above)' }
   return null

@@ -52,7 +52,7 @@ export class Room {
 
   /** A message this tab is publishing: shown at once, confirmed later by `status` and `delivered`. */
   sending(data: ChatData): void {
-    this.push({ kind: 'msg', status: 'sending', at: Date.now(), ...data })
+    this.push({ kind: 'msg', status: 'sending', at: Date.now(), ...data }, true)
   }
 
   /** A publish settled (or its fate became unknown). A delivered line keeps its state: delivery is the stronger fact. */
@@ -71,10 +71,10 @@ export class Room {
     else if (last && last.epoch === epoch && offset !== last.offset + 1) this.state.outOfOrder += 1
     this.state.last = { offset, epoch }
     this.state.delivered += 1
+    // The list shows the log's order: this tab's own line moves from where it was typed to where the log put it.
     const mine = this.find(data.id)
-    if (mine) Object.assign(mine, { status: 'delivered', offset, note: undefined })
-    else this.push({ kind: 'msg', status: 'delivered', offset, at: Date.now(), ...data })
-    this.save()
+    if (mine) this.state.entries.splice(this.state.entries.indexOf(mine), 1)
+    this.push({ kind: 'msg', status: 'delivered', offset, at: mine?.at ?? Date.now(), ...data })
   }
 
   /** The SDK said offsets from..to are gone: the next expected offset is to + 1, so they are not counted as skipped. */
@@ -87,8 +87,10 @@ export class Room {
     return this.state.entries.find((e): e is Extract<Entry, { kind: 'msg' }> => e.kind === 'msg' && e.id === id)
   }
 
-  private push(entry: Entry): void {
-    this.state.entries.push(entry)
+  /** Lines on their way stay at the bottom, as chat apps do; everything else goes above them, in the order it happened. */
+  private push(entry: Entry, atEnd = false): void {
+    const onTheirWay = this.state.entries.findIndex((e) => e.kind === 'msg' && (e.status === 'sending' || e.status === 'sent'))
+    this.state.entries.splice(atEnd || onTheirWay === -1 ? this.state.entries.length : onTheirWay, 0, entry)
     if (this.state.entries.length > MAX_ENTRIES) this.state.entries.splice(0, this.state.entries.length - MAX_ENTRIES)
     this.save()
   }
