@@ -10,7 +10,8 @@
  * the heartbeat's doing. The resume itself still waits for the balancer to route the session elsewhere.
  */
 import { test, expect, nodeOfPage } from '../support/fixtures.js'
-import { assertExactlyOnce, ids, missing, tally, until } from '../support/tally.js'
+import { assertStreamsExactlyOnce } from '../support/streams.js'
+import { ids } from '../support/tally.js'
 
 const N = 60
 const INTERVAL_MS = 20
@@ -46,21 +47,11 @@ test('freeze of the page’s node: resumes elsewhere; thawing adds no duplicates
   const up = [...ids('up', N), ...ids('after', 10)]
   const echo = ids('echo', N)
   const toPage = [...up, ...ids('down', N)]
-  await until(async () => {
-    const seen = await app.messages()
-    return (await app.confirmed()) === 2 * N + 10 && missing(toPage, seen).length === 0 && missing(echo, seen).length === 0 && missing(up, peer.seen).length === 0
-  }, 20_000)
-
-  const seen = await app.messages()
-  assertExactlyOnce(
-    'freeze',
-    {
-      'page→topic (peer saw)': tally(up, peer.seen.filter((s) => s.topic === topic)),
-      'topic→page': tally(toPage, seen.filter((s) => s.topic === topic)),
-      'send→inbox→page': tally(echo, seen.filter((s) => s.topic === '@inbox')),
-    },
-    `frozen=${victim} noticedMs=${noticedMs} resumeMs=${resumeMs} (heartbeat timeout ${TIMEOUT_MS} ms) ${await app.incidents()}`,
-  )
+  await assertStreamsExactlyOnce('freeze', { app, peer, topic }, { up, toPage, echo }, {
+    done: async () => (await app.confirmed()) === 2 * N + 10,
+    timeoutMs: 20_000,
+    extra: `frozen=${victim} noticedMs=${noticedMs} resumeMs=${resumeMs} (heartbeat timeout ${TIMEOUT_MS} ms)`,
+  })
   expect(noticedMs, 'the heartbeat noticed the silence before the balancer could').toBeLessThan(BALANCER_EARLIEST_MS)
   expect(await app.sessionId()).toBe(session)
   expect(await app.events('reset')).toHaveLength(0)

@@ -8,7 +8,8 @@
 import { test, expect, nodeOfPage } from '@lifeline/devserver/testing'
 import { App, appUrl } from '../support/app.js'
 import { Peer } from '../support/peer.js'
-import { assertExactlyOnce, ids, missing, tally, until } from '../support/tally.js'
+import { assertStreamsExactlyOnce } from '../support/streams.js'
+import { ids } from '../support/tally.js'
 
 const N = 80 // per stream; at 20 ms apart each stream lasts ~1.6 s, so the kill lands mid-flow
 const INTERVAL_MS = 20
@@ -39,21 +40,11 @@ test('SIGKILL of the page’s node mid-stream: resumes on another node, nothing 
     const up = ids('up', N)
     const echo = ids('echo', N)
     const toPage = [...up, ...ids('down', N)]
-    await until(async () => {
-      const seen = await app.messages()
-      return (await app.confirmed()) === 2 * N && missing(toPage, seen).length === 0 && missing(echo, seen).length === 0 && missing(up, peer.seen).length === 0
-    }, 30_000)
-
-    const seen = await app.messages()
-    assertExactlyOnce(
-      'kill',
-      {
-        'page→topic (peer saw)': tally(up, peer.seen.filter((s) => s.topic === topic)),
-        'topic→page': tally(toPage, seen.filter((s) => s.topic === topic)),
-        'send→inbox→page': tally(echo, seen.filter((s) => s.topic === '@inbox')),
-      },
-      `killed=${victim} resumedOn=${moved} outageMs=${outageMs} ${await app.incidents()}`,
-    )
+    await assertStreamsExactlyOnce('kill', { app, peer, topic }, { up, toPage, echo }, {
+      done: async () => (await app.confirmed()) === 2 * N,
+      timeoutMs: 30_000,
+      extra: `killed=${victim} resumedOn=${moved} outageMs=${outageMs}`,
+    })
     expect(moved).not.toBe(victim)
     expect(await app.sessionId(), 'the session resumed, not replaced').toBe(session)
     expect(await app.events('reset')).toHaveLength(0)

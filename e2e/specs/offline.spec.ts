@@ -11,7 +11,8 @@
  * it back within the 2 s allowed.
  */
 import { test, expect } from '../support/fixtures.js'
-import { assertExactlyOnce, ids, missing, tally, until } from '../support/tally.js'
+import { assertStreamsExactlyOnce } from '../support/streams.js'
+import { ids } from '../support/tally.js'
 
 const N = 30
 const BACKOFF_MIN_MS = 60_000
@@ -48,21 +49,11 @@ test('offline with sends queued: back online, reconnects at once, everything arr
   const up = [...ids('before', 5), ...ids('queued', N)]
   const echo = ids('echo', N)
   const toPage = [...up, ...ids('down', N)]
-  await until(async () => {
-    const seen = await app.messages()
-    return (await app.pending()) === 0 && missing(toPage, seen).length === 0 && missing(echo, seen).length === 0 && missing(up, peer.seen).length === 0
-  }, 20_000)
-
-  const seen = await app.messages()
-  assertExactlyOnce(
-    'offline',
-    {
-      'page→topic (peer saw)': tally(up, peer.seen.filter((s) => s.topic === topic)),
-      'topic→page': tally(toPage, seen.filter((s) => s.topic === topic)),
-      'send→inbox→page': tally(echo, seen.filter((s) => s.topic === '@inbox')),
-    },
-    `queued=${2 * N} reconnectMs=${reconnectMs} (backoff window ${BACKOFF_MIN_MS} ms) ${await app.incidents()}`,
-  )
+  await assertStreamsExactlyOnce('offline', { app, peer, topic }, { up, toPage, echo }, {
+    done: async () => (await app.pending()) === 0,
+    timeoutMs: 20_000,
+    extra: `queued=${2 * N} reconnectMs=${reconnectMs} (backoff window ${BACKOFF_MIN_MS} ms)`,
+  })
   expect(reconnectMs, 'reconnected at once on `online`, not after a backoff wait').toBeLessThan(AT_ONCE_MS)
   expect(await app.sessionId()).toBe(session)
 })

@@ -4,7 +4,8 @@
  * from node to node and nothing is lost, duplicated or reordered.
  */
 import { test, expect, nodeOfPage } from '../support/fixtures.js'
-import { assertExactlyOnce, ids, missing, tally, until } from '../support/tally.js'
+import { assertStreamsExactlyOnce } from '../support/streams.js'
+import { ids } from '../support/tally.js'
 
 const N = 40 // per stream per restart
 const INTERVAL_MS = 20
@@ -33,21 +34,11 @@ test('rolling restart of every node under load: nothing lost', async ({ cluster,
   }
 
   const toPage = [...up, ...down]
-  await until(async () => {
-    const seen = await app.messages()
-    return (await app.pending()) === 0 && missing(toPage, seen).length === 0 && missing(echo, seen).length === 0 && missing(up, peer.seen).length === 0
-  }, 30_000)
-
-  const seen = await app.messages()
-  assertExactlyOnce(
-    'rolling-restart',
-    {
-      'page→topic (peer saw)': tally(up, peer.seen.filter((s) => s.topic === topic)),
-      'topic→page': tally(toPage, seen.filter((s) => s.topic === topic)),
-      'send→inbox→page': tally(echo, seen.filter((s) => s.topic === '@inbox')),
-    },
-    `restarted=${nodes.join(',')} pageNodes=${path.join('→')} ${await app.incidents()}`,
-  )
+  await assertStreamsExactlyOnce('rolling-restart', { app, peer, topic }, { up, toPage, echo }, {
+    done: async () => (await app.pending()) === 0,
+    timeoutMs: 30_000,
+    extra: `restarted=${nodes.join(',')} pageNodes=${path.join('→')}`,
+  })
   expect(await app.sessionId()).toBe(session)
   expect(await app.confirmed()).toBe(2 * N * nodes.length)
 })
