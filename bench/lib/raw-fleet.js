@@ -66,10 +66,10 @@ serve({
    * Closed-loop fan-out: a publisher in this process sends to `room` for `durationMs`, keeping at most `window`
    * messages beyond what the slowest subscriber has received, so neither server can look fast by buffering;
    * then waits (bounded) for the last deliveries. Every socket must be subscribed to `room`.
-   * Window 1,000 rather than 200: with 200 the figure tracked each server's per-message latency (Lifeline acks
-   * after a store apply) more than its capacity; 1,000 × ~130 B is still a bounded 130 KB per socket.
+   * Window 200: with 1,000 a Lifeline node's backlog to 200 subscribers reached seconds, its `ping` waited
+   * behind it, the subscribers' `pong` came too late and the node closed them all with 4408 (seen 2026-11-29).
    */
-  async blast({ kind, url, room, durationMs, window = 1000, drainMs = 15_000 }) {
+  async blast({ kind, url, room, durationMs, window = 200, drainMs = 15_000 }) {
     const pub = await openPublisher(kind, url)
     try {
       for (const s of sockets) s.n = 0
