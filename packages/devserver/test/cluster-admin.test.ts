@@ -98,6 +98,16 @@ describe('admin API', () => {
     expect(other.status).toBe(404)
   })
 
+  it('refuses state-changing requests from another origin (a forged cross-site POST), not the dashboard\'s own', async () => {
+    const forged = await fetch(`${api}/nodes/n1/freeze`, { method: 'POST', headers: { origin: 'http://evil.example' } })
+    expect(forged.status).toBe(403)
+    expect(await forged.json()).toMatchObject({ error: { code: 'CROSS_ORIGIN' } })
+    expect((await call('GET', 'nodes')).body.nodes.find((n) => n.id === 'n1')?.status).toBe('up')
+    const own = new URL(api).origin
+    const same = await fetch(`${api}/nodes/n1/thaw`, { method: 'POST', headers: { origin: own } })
+    expect(same.status).toBe(200)
+  })
+
   it('serves the dashboard, a page over the same API, on /', async () => {
     const res = await fetch(cluster.adminUrl.replace('/_lifeline/api', '/'))
     expect(res.status).toBe(200)

@@ -27,6 +27,8 @@ export const AdminErrorCode = {
   METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
   /** The request came from a non-loopback address and the cluster was not started with adminRemote. */
   FORBIDDEN: 'FORBIDDEN',
+  /** A state-changing request whose `Origin` is another site (a page the developer has open, forging a POST). */
+  CROSS_ORIGIN: 'CROSS_ORIGIN',
   /** The session has no live connection through this balancer. */
   SESSION_NOT_FOUND: 'SESSION_NOT_FOUND',
   /** Something unexpected failed; the message says what. */
@@ -37,6 +39,7 @@ const STATUS: Record<string, number> = {
   [AdminErrorCode.NOT_FOUND]: 404,
   [AdminErrorCode.METHOD_NOT_ALLOWED]: 405,
   [AdminErrorCode.FORBIDDEN]: 403,
+  [AdminErrorCode.CROSS_ORIGIN]: 403,
   [AdminErrorCode.SESSION_NOT_FOUND]: 404,
   [AdminErrorCode.INTERNAL]: 500,
   [ClusterErrorCode.NODE_NOT_FOUND]: 404,
@@ -63,6 +66,12 @@ export function createAdminHandler(getCluster: () => Cluster | undefined, option
     }
     if (!options.allowRemote && !isLoopback(req.socket.remoteAddress)) {
       return reply(res, 403, { error: { code: AdminErrorCode.FORBIDDEN, message: 'the admin API answers loopback clients only (start the cluster with adminRemote to change that)' } })
+    }
+    // Loopback is not enough: any web page open in the developer's browser can send a simple cross-site POST
+    // (a form, a no-cors fetch) to 127.0.0.1 without a preflight. Browsers always attach Origin to those.
+    if (req.method !== 'GET' && req.method !== 'HEAD' && crossOrigin(req)) {
+      const message = `origin ${String(req.headers.origin)} may not change this cluster; use the dashboard on this port, curl, or the API from Node`
+      return reply(res, 403, { error: { code: AdminErrorCode.CROSS_ORIGIN, message } })
     }
     if (dashboard) {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
@@ -112,6 +121,17 @@ async function run(cluster: Cluster, action: AdminAction): Promise<{ status: num
 function reply(res: http.ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' })
   res.end(JSON.stringify(body))
+}
+
+/** An `Origin` header naming anything but this very host:port (the dashboard's own requests carry that). */
+function crossOrigin(req: http.IncomingMessage): boolean {
+  const origin = req.headers.origin
+  if (origin === undefined) return false
+  try {
+    return new URL(origin).host !== req.headers.host
+  } catch {
+    return true
+  }
 }
 
 function isLoopback(address: string | undefined): boolean {
