@@ -57,7 +57,8 @@ export async function faultRow(o) {
 const ms = (v) => (Number.isFinite(v) ? String(v) : '∞')
 
 function counts(x) {
-  const extra = [x.disorder ? `${x.disorder} out of order` : '', x.gaps ? `${x.gaps} gap events` : '']
+  const rejected = Object.entries(x.publishErrors ?? {}).map(([code, n]) => `${n} publishes rejected ${code}`)
+  const extra = [x.disorder ? `${x.disorder} out of order` : '', x.gaps ? `${x.gaps} gap events` : '', ...rejected]
     .filter(Boolean)
     .join(', ')
   return `${count(x.lost)} / ${count(x.dup)} of ${count(x.deliveries)} deliveries${extra ? ` (${extra})` : ''}`

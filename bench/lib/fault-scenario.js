@@ -99,7 +99,10 @@ export async function lifelineScenario(o) {
     const markT = Date.now()
     if (o.fault === 'kill') await cluster.kill(target)
     else if (o.fault === 'drain') await cluster.drain(target)
-    else await cluster.freeze(target), (frozen = target)
+    else {
+      frozen = target
+      await cluster.freeze(target)
+    }
     progress(o.row, `lifeline: ${o.fault} node ${target} (${affected.length} clients)`)
     await sleep(Math.max(0, markT + o.windowMs - Date.now()))
     pacer.stop()
