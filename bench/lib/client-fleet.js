@@ -13,7 +13,7 @@ import { serve, withTimeout } from './proc.js'
 const clients = []
 
 function track(room) {
-  return { room, down: [], up: [], seen: new Set(), dup: 0, disorder: 0, last: 0, gaps: 0, close: () => {} }
+  return { room, down: [], up: [], states: [], seen: new Set(), dup: 0, disorder: 0, last: 0, gaps: 0, close: () => {} }
 }
 
 function onId(c, i) {
@@ -28,6 +28,7 @@ async function connectLifeline(url, room) {
   const c = track(room)
   const client = createClient({ url, WebSocket: WS })
   client.on('state', ({ from, to }) => {
+    c.states.push([Date.now(), to])
     if (to === 'open') c.up.push(Date.now())
     else if (from === 'open') c.down.push(Date.now())
   })
@@ -89,7 +90,9 @@ serve({
       const up = down === null ? null : (c.up.find((t) => t >= down) ?? null)
       let missing = 0
       for (let i = 1; i <= (expected[c.room] ?? 0); i++) if (!c.seen.has(i)) missing++
-      return { down, up, missing, dup: c.dup, disorder: c.disorder, gaps: c.gaps, expected: expected[c.room] ?? 0 }
+      // State changes between the drop and the resume: 2 is a clean reconnect, more means failed attempts.
+      const hops = down === null ? 0 : c.states.filter(([t]) => t >= down && (up === null || t <= up)).length
+      return { down, up, hops, missing, dup: c.dup, disorder: c.disorder, gaps: c.gaps, expected: expected[c.room] ?? 0 }
     })
   },
 

@@ -52,6 +52,8 @@ export function tally(reports, affected, markT) {
     times,
     /** When each affected client noticed (its connection dropped), ms after markT: detection vs reconnect. */
     detect: summary(detect),
+    /** State changes per affected client from drop to resume (Lifeline only): more than 2 means retries. */
+    hops: summary(affected.map((i) => reports[i]?.hops ?? 0)),
     lost: total('missing'),
     /** Clients missing at least one message, on the faulted node and elsewhere (a stalled fleet shows here). */
     clientsMissing: {
