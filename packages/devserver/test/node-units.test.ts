@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { newSessionId, signSession, verifyToken } from '../src/security/token.js'
 import { parseNodeArgs } from '../src/node/args.js'
 import { TokenBucket } from '../src/node/rate-limit.js'
+import { Liveness } from '../src/node/liveness.js'
 
 describe('session tokens', () => {
   it('verify only with the secret that signed them', () => {
@@ -63,5 +64,31 @@ describe('token bucket', () => {
     expect(bucket.take(100)).toBe(true)
     expect(bucket.take(100)).toBe(false)
     expect(Array.from({ length: 10 }, () => bucket.take(10_000)).filter(Boolean).length).toBe(5)
+  })
+})
+
+describe('liveness (when a client counts as silent)', () => {
+  it('a frame is a sign of life', () => {
+    const l = new Liveness(0)
+    expect(l.silentFor(4_000)).toBe(4_000)
+    l.frame(4_000)
+    expect(l.silentFor(9_000)).toBe(5_000)
+  })
+
+  it('a backlog that drains is a sign of life: a client behind on a busy stream, reading, is not silent', () => {
+    const l = new Liveness(0)
+    const backlog = [900_000, 700_000, 500_000, 300_000, 100_000, 0]
+    backlog.forEach((bytes, i) => l.output(i * 2_000, bytes))
+    expect(l.silentFor(10_000)).toBe(0)
+  })
+
+  it('a backlog that stays or grows is not: a dead peer reads nothing', () => {
+    const l = new Liveness(0)
+    for (const [t, bytes] of [[2_000, 500_000], [4_000, 500_000], [6_000, 800_000]] as const) l.output(t, bytes)
+    expect(l.silentFor(6_000)).toBe(6_000)
+    // Nothing queued at all gives no sign either way: only a frame (the pong) counts then.
+    const idle = new Liveness(0)
+    idle.output(3_000, 0)
+    expect(idle.silentFor(6_000)).toBe(6_000)
   })
 })

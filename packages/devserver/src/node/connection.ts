@@ -7,6 +7,7 @@ import type { IncomingMessage } from 'node:http'
 import type { WebSocket } from 'ws'
 import { CloseCode, decodeClientFrame, encode, ErrorCode, PROTOCOL_VERSION, type Frame } from '@lifeline/protocol'
 import { TokenBucket } from './rate-limit.js'
+import { Liveness } from './liveness.js'
 import { Subscription, type Outlet } from './subscription.js'
 import { hello as openSession } from './hello.js'
 import { pub, send } from './ops.js'
@@ -31,7 +32,7 @@ export class Connection implements Outlet {
   private queuedBytes = 0
   private draining = false
   private readonly bucket: TokenBucket
-  private lastSeen: number
+  private readonly liveness: Liveness
   private lastPing: number
   private lastTouch: number
   private touching = false
@@ -42,7 +43,8 @@ export class Connection implements Outlet {
     readonly ctx: NodeContext,
   ) {
     const now = Date.now()
-    this.lastSeen = this.lastPing = this.lastTouch = now
+    this.lastPing = this.lastTouch = now
+    this.liveness = new Liveness(now)
     this.bucket = new TokenBucket(ctx.options.rateLimit, now)
     this.closed = new Promise((resolve) => ws.once('close', () => resolve()))
     ws.on('message', (data) => {
@@ -68,7 +70,7 @@ export class Connection implements Outlet {
   private onFrame(data: Buffer): void {
     if (this.phase.t === 'closed') return
     const now = Date.now()
-    this.lastSeen = now
+    this.liveness.frame(now)
     if (!this.bucket.take(now)) return this.refuse(ErrorCode.RATE_LIMITED, 'too many frames on this connection', CloseCode.RATE_LIMITED)
     const decoded = decodeClientFrame(data.toString('utf8'))
     if (decoded.ok && decoded.frame.t === 'ping') return this.send(encode({ t: 'pong' }))
@@ -184,7 +186,10 @@ export class Connection implements Outlet {
   tick(now: number): void {
     if (this.phase.t === 'closed') return
     const { heartbeatMs, timeoutMs, sessionTtlMs } = this.ctx.options
-    if (now - this.lastSeen > timeoutMs) return this.close(CloseCode.HEARTBEAT_TIMEOUT, `no frame for ${timeoutMs} ms`)
+    this.liveness.output(now, this.ws.bufferedAmount)
+    if (this.liveness.silentFor(now) > timeoutMs) {
+      return this.close(CloseCode.HEARTBEAT_TIMEOUT, `no frame for ${timeoutMs} ms and no output read`)
+    }
     // No ping before the welcome: the first server frame a client sees is the answer to its hello.
     if (this.phase.t === 'open' && now - this.lastPing >= heartbeatMs) {
       this.lastPing = now
