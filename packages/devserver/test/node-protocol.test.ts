@@ -107,6 +107,15 @@ describe('node: sessions', () => {
     expect((await yes.hello({ vip: null })).resumed).toBe(false)
   })
 
+  it('gives authorize the upgrade request (an app checks a cookie or a query key)', async () => {
+    const node = await start({ authorize: (_hello, req) => (new URL(req.url ?? '/', 'http://x').searchParams.get('key') === 'k1' ? true : 'bad key') })
+    const no = await connect(`${node.url}?key=nope`)
+    no.send({ t: 'hello', v: 1, subs: {} })
+    expect(await no.closed).toEqual({ code: CloseCode.UNAUTHORIZED, reason: 'bad key' })
+    const yes = await connect(`${node.url}?key=k1`)
+    expect((await yes.hello({})).resumed).toBe(false)
+  })
+
   it('runs onMessage with ctx.publish/ctx.reply and commits its effects with the seq, once', async () => {
     let runs = 0
     const node = await start({

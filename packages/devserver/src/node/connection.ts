@@ -37,11 +37,16 @@ export class Connection implements Outlet {
   private lastTouch: number
   private touching = false
 
+  /** The upgrade request, kept only until `hello` takes it for `authorize`: an idle connection holding its
+   * request (headers, raw headers, parser state) costs about a kilobyte more, for nothing. */
+  private request: IncomingMessage | undefined
+
   constructor(
     readonly ws: WebSocket,
-    readonly request: IncomingMessage,
+    request: IncomingMessage,
     readonly ctx: NodeContext,
   ) {
+    this.request = request
     const now = Date.now()
     this.lastPing = this.lastTouch = now
     this.liveness = new Liveness(now)
@@ -61,6 +66,13 @@ export class Connection implements Outlet {
       this.phase = { t: 'closed' }
       this.cleanup()
     })
+  }
+
+  /** The upgrade request, once (hello is the only frame that needs it). */
+  takeRequest(): IncomingMessage | undefined {
+    const request = this.request
+    this.request = undefined
+    return request
   }
 
   get session(): string | undefined {

@@ -2,6 +2,7 @@
  * `hello` → `welcome`: authorize, then resume the session the token proves or start a new one, then set up
  * the subscriptions the client asked for.
  */
+import type { IncomingMessage } from 'node:http'
 import { CloseCode, ErrorCode, type Hello } from '@lifeline/protocol'
 import { inboxTopic } from '../store/inbox.js'
 import type { SessionRecord } from '../store/types.js'
@@ -11,12 +12,13 @@ import type { Connection } from './connection.js'
 export async function hello(conn: Connection, frame: Hello): Promise<void> {
   const { ctx } = conn
   const { options } = ctx
+  const request = conn.takeRequest()
   const topics = Object.keys(frame.subs)
   if (topics.length > options.maxSubscriptions) {
     return conn.refuse(ErrorCode.BAD_FRAME, `hello.subs: at most ${options.maxSubscriptions} topics per connection, got ${topics.length}`, CloseCode.BAD_FRAME)
   }
 
-  const refusal = await authorize(conn, frame)
+  const refusal = await authorize(conn, frame, request)
   if (refusal !== null) return conn.refuse(ErrorCode.UNAUTHORIZED, refusal, CloseCode.UNAUTHORIZED)
 
   let claimed: SessionRecord | null = null
@@ -57,11 +59,13 @@ export async function hello(conn: Connection, frame: Hello): Promise<void> {
 }
 
 /** null when accepted, else the reason shown to the client. */
-async function authorize(conn: Connection, frame: Hello): Promise<string | null> {
+async function authorize(conn: Connection, frame: Hello, request: IncomingMessage | undefined): Promise<string | null> {
   const hook = conn.ctx.options.authorize
   if (!hook) return null
+  // hello is handled once per connection (a second one is HELLO_EXPECTED), so the request is always here.
+  if (!request) return 'unauthorized'
   try {
-    const verdict = await hook(frame, conn.request)
+    const verdict = await hook(frame, request)
     if (verdict === false) return 'unauthorized'
     if (typeof verdict === 'string') return verdict || 'unauthorized'
     return null

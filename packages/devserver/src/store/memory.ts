@@ -5,6 +5,7 @@
  * Every method runs its whole body synchronously before its promise resolves, so `apply` is atomic for free:
  * no other call can interleave between the generation check, the seq check, the appends and `acked = seq`.
  */
+import { randomBytes } from 'node:crypto'
 import { inboxTopic } from './inbox.js'
 import { retentionWith } from './retention.js'
 import { TopicLog } from './topic-log.js'
@@ -25,6 +26,11 @@ export interface MemoryStoreOptions {
 export class MemoryStore implements Store {
   private readonly retention: Retention
   private readonly now: () => number
+  /**
+   * One epoch for every log of this store: they all live and die with it. Per store rather than per log, so a
+   * topic nobody has written yet needs no log object to answer head() (idle sessions' inboxes cost nothing).
+   */
+  readonly epoch = randomBytes(9).toString('base64url')
   private readonly topics = new Map<string, TopicLog>()
   private readonly sessions = new Map<string, SessionRecord>()
   private readonly listeners = new Map<string, Set<LiveListener>>()
@@ -79,11 +85,11 @@ export class MemoryStore implements Store {
   }
 
   async head(topic: string): Promise<TopicHead> {
-    return this.log(topic).head(this.now())
+    return this.topics.get(topic)?.head(this.now()) ?? { epoch: this.epoch, last: 0, first: 1 }
   }
 
   async read(topic: string, from: number, limit: number): Promise<StoredMessage[]> {
-    return this.log(topic).read(from, limit, this.now())
+    return this.topics.get(topic)?.read(from, limit, this.now()) ?? []
   }
 
   subscribe(topic: string, listener: LiveListener): () => void {
@@ -105,9 +111,9 @@ export class MemoryStore implements Store {
 
   private log(topic: string): TopicLog {
     let log = this.topics.get(topic)
-    // Logs are kept for the store's lifetime (a head is ~100 bytes): dropping an idle one would hand it a new
-    // epoch and turn a client's perfectly good position into a spurious `gap`.
-    if (!log) this.topics.set(topic, (log = new TopicLog(topic, this.retention)))
+    // Created on the first append, then kept for the store's lifetime (a head is ~100 bytes): dropping an idle
+    // one would restart its offsets within the same epoch and make clients' positions lie.
+    if (!log) this.topics.set(topic, (log = new TopicLog(topic, this.epoch, this.retention)))
     return log
   }
 

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import type { Retention, StoredMessage, TopicHead } from './types.js'
 
 /**
@@ -7,14 +6,14 @@ import type { Retention, StoredMessage, TopicHead } from './types.js'
  * O(1) per message; the array is compacted when more than half of it is dead.
  */
 export class TopicLog {
-  /** A fresh random epoch per log: a new store incarnation means a new epoch, so old positions get `gap`. */
-  readonly epoch = randomBytes(9).toString('base64url')
   private messages: StoredMessage[] = []
   private start = 0
   private last = 0
 
   constructor(
     readonly topic: string,
+    /** The store's epoch: a new store incarnation means a new epoch, so old positions get `gap`. */
+    readonly epoch: string,
     private readonly retention: Retention,
   ) {}
 
