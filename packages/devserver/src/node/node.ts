@@ -142,9 +142,14 @@ export async function createNode(options: NodeOptions = {}): Promise<LifelineNod
     draining = (async () => {
       const deadline = Date.now() + resolved.drainTimeoutMs
       const current = [...connections]
-      // Flush: every frame already received is handled and acked before the 1012.
-      await before(deadline, Promise.all(current.map((c) => c.settle())))
-      for (const conn of current) conn.close(CloseCode.SERVICE_RESTART, 'node draining; reconnect now')
+      // Flush: every frame a connection already sent is handled and acked before its 1012. Each closes as soon
+      // as its own queue is done, so one client's slow store call does not hold back everyone's reconnect.
+      await Promise.all(
+        current.map(async (conn) => {
+          await before(deadline, conn.settle())
+          conn.close(CloseCode.SERVICE_RESTART, 'node draining; reconnect now')
+        }),
+      )
       await before(deadline, Promise.all(current.map((c) => c.closed)))
       for (const conn of current) conn.terminate()
     })()
