@@ -143,7 +143,7 @@ export class SessionCore<T = unknown> {
     if (c.k === 'open' && this.o.now() - c.since >= this.o.backoff.resetAfterMs) this.attempt = 0
     this.sink.timer('silence', null)
     this.go({ k: 'waiting' })
-    this.sink.timer('retry', now ? 0 : backoffDelay(this.attempt++, this.o.backoff, this.o.random))
+    this.sink.timer('retry', now ? this.o.random() * this.o.backoff.restartSpreadMs : backoffDelay(this.attempt++, this.o.backoff, this.o.random))
   }
 
   private onSilenceTimer(): void {

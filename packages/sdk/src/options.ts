@@ -13,6 +13,13 @@ export const DEFAULTS = {
     factor: 2,
     /** A node that accepts and then dies within 5 s is not "up": keep backing off instead of looping at 100 ms. */
     resetAfterMs: 5_000,
+    /**
+     * After a 1012 (the node drains for a deploy) the client skips backoff but waits a random 0–150 ms: every
+     * client of a drained node gets its 1012 within milliseconds, and 150 ms of spread lets the other nodes take
+     * the herd in turn (bench drain row on 2 cores: p99 1.3–1.5 s at 0 ms, 0.8–0.96 s at 150 ms), still far
+     * below any backoff step or a user's notice.
+     */
+    restartSpreadMs: 150,
   },
   outbox: {
     /** Minutes of chat-rate traffic while offline, yet a bounded resend burst and memory. */
@@ -29,7 +36,7 @@ export const DEFAULTS = {
 
 export interface Resolved<T> {
   urls: string[]
-  backoff: Backoff & { resetAfterMs: number }
+  backoff: Backoff & { resetAfterMs: number; restartSpreadMs: number }
   outbox: OutboxLimits
   connectTimeoutMs: number
   schema: SchemaLike<T> | undefined

@@ -14,6 +14,8 @@ export interface BackoffOptions {
   factor?: number
   /** A connection must stay open this long, ms, before the attempt count resets. Default 5 000. */
   resetAfterMs?: number
+  /** After a 1012 (drain), reconnect within a random delay up to this instead of backing off. Default 150. */
+  restartSpreadMs?: number
 }
 
 export interface OutboxOptions {

@@ -54,12 +54,17 @@ describe('session core: state transitions', () => {
 })
 
 describe('session core: close codes and backoff', () => {
-  it('1012 on an open session retries at once; during the handshake it backs off', () => {
-    const h = harness({ random: () => 0.999 })
+  it('1012 on an open session skips backoff (a spread under restartSpreadMs); during the handshake it backs off', () => {
+    const h = harness({ random: () => 0.999, backoff: { minMs: 20_000, maxMs: 30_000 } })
     h.open()
-    expect(timers(h.step({ type: 'socket-close', code: CloseCode.SERVICE_RESTART, reason: '' }), 'retry')).toEqual([0])
+    // Far under the 20 s backoff window: only the herd spread, and no backoff attempt consumed.
+    expect(timers(h.step({ type: 'socket-close', code: CloseCode.SERVICE_RESTART, reason: '' }), 'retry')).toEqual([149.85])
     h.step({ type: 'timer', name: 'retry' }, { type: 'socket-open' })
-    expect(timers(h.step({ type: 'socket-close', code: CloseCode.SERVICE_RESTART, reason: '' }), 'retry')).toEqual([99])
+    expect(timers(h.step({ type: 'socket-close', code: CloseCode.SERVICE_RESTART, reason: '' }), 'retry')).toEqual([19_980])
+
+    const immediate = harness({ random: () => 0.999, backoff: { restartSpreadMs: 0 } })
+    immediate.open()
+    expect(timers(immediate.step({ type: 'socket-close', code: CloseCode.SERVICE_RESTART, reason: '' }), 'retry')).toEqual([0])
   })
 
   it('grows the window per failed attempt, capped, and resets only after the connection stayed up', () => {
