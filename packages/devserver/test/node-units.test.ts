@@ -33,12 +33,12 @@ describe('session tokens', () => {
 describe('lifeline node flags', () => {
   it('parses every flag, and LIFELINE_SECRET as the secret', () => {
     const args = parseNodeArgs(
-      ['--id', 'n1', '--port', '8081', '--host', '0.0.0.0', '--store', 'memory', '--heartbeat-ms', '100', '--timeout-ms', '300', '--session-ttl-ms', '1000', '--drain-timeout-ms', '50', '--max-frame-bytes', '4096'],
+      ['--id', 'n1', '--port', '4321', '--host', '0.0.0.0', '--store', 'memory', '--heartbeat-ms', '100', '--timeout-ms', '300', '--session-ttl-ms', '1000', '--drain-timeout-ms', '50', '--max-frame-bytes', '4096'],
       { LIFELINE_SECRET: 'from-env' },
     )
     expect(args).toEqual({
       id: 'n1',
-      port: 8081,
+      port: 4321, // only parsed, never bound
       host: '0.0.0.0',
       store: 'memory',
       secret: 'from-env',
