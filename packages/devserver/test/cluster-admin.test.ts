@@ -1,7 +1,7 @@
 /** The admin HTTP API on the balancer port, against a real 2-node cluster; and its routing as a pure function. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startCluster, type Cluster, type ClusterNode } from '../src/cluster/index.js'
-import type http from 'node:http'
+import http from 'node:http'
 import { routeAdmin } from '../src/admin/routes.js'
 import { createAdminHandler } from '../src/admin/api.js'
 import { processAlive, rawSession } from './support/raw.js'
@@ -19,8 +19,24 @@ describe('admin routes', () => {
     expect(route('GET', '/_lifeline/api/nodes/n1/kill')).toMatchObject({ error: { code: 'METHOD_NOT_ALLOWED' } })
     expect(route('POST', '/_lifeline/api/nodes/n1/explode')).toMatchObject({ error: { code: 'NOT_FOUND' } })
     expect(route('POST', '/_lifeline/api/nodes/n1/kill?signal=SIGBOGUS')).toMatchObject({ error: { code: 'BAD_OPTION' } })
+    expect(route('POST', '/_lifeline/api/nodes/%E0%A4%A/kill')).toMatchObject({ error: { code: 'BAD_REQUEST', message: expect.stringContaining('"%E0%A4%A"') } })
+    expect(route('DELETE', '/_lifeline/api/nodes/n%201')).toEqual({ kind: 'remove', id: 'n 1' })
   })
 })
+
+/** One request with headers fetch may not set (Host); resolves with the status and the parsed JSON body. */
+function callAs(port: number, method: string, path: string, headers: Record<string, string>): Promise<{ status: number; body: AdminBody }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
+      let text = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => (text += chunk))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: (res.headers['content-type']?.includes('json') ? JSON.parse(text) : {}) as AdminBody }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
 
 /** Every field any admin answer may carry. */
 interface AdminBody {
@@ -33,11 +49,11 @@ interface AdminBody {
 
 describe('admin access', () => {
   /** Runs the handler on a request from `address`; resolves with the status it answered. */
-  const statusFor = (address: string, allowRemote: boolean): Promise<number> =>
+  const statusFor = (address: string, allowRemote: boolean, host = '127.0.0.1:9', configured?: string): Promise<number> =>
     new Promise((resolve) => {
       const cluster = { nodes: [] } as unknown as Cluster
-      const handler = createAdminHandler(() => cluster, { allowRemote })
-      const req = { url: '/_lifeline/api/nodes', method: 'GET', socket: { remoteAddress: address } }
+      const handler = createAdminHandler(() => cluster, { allowRemote, ...(configured ? { host: configured } : {}) })
+      const req = { url: '/_lifeline/api/nodes', method: 'GET', headers: { host }, socket: { remoteAddress: address } }
       const res = { writeHead: (status: number) => resolve(status), end: () => {} }
       handler(req as unknown as http.IncomingMessage, res as unknown as http.ServerResponse)
     })
@@ -48,6 +64,19 @@ describe('admin access', () => {
     expect(await statusFor('::1', false)).toBe(200)
     expect(await statusFor('10.1.2.3', false)).toBe(403)
     expect(await statusFor('10.1.2.3', true)).toBe(200)
+  })
+
+  it('answers loopback names and the configured host in Host only, unless allowed remote', async () => {
+    for (const host of ['localhost:9', 'LOCALHOST', 'app.localhost:9', 'localhost.:9', '127.0.0.1', '127.1.2.3:9', '[::1]:9']) {
+      expect(await statusFor('127.0.0.1', false, host), host).toBe(200)
+    }
+    for (const host of ['attacker.example:9', 'localhost.attacker.example', '127.0.0.1.attacker.example', '10.1.2.3:9', '[::2]:9']) {
+      expect(await statusFor('127.0.0.1', false, host), host).toBe(403)
+    }
+    expect(await statusFor('127.0.0.1', false, 'devbox.lan:9', 'devbox.lan')).toBe(200)
+    expect(await statusFor('127.0.0.1', false, 'devbox.lan:9', '0.0.0.0')).toBe(403) // a wildcard names no host
+    // adminRemote: other machines reach it by whatever name or address they have for it.
+    expect(await statusFor('10.1.2.3', true, 'devbox.lan:9')).toBe(200)
   })
 })
 
@@ -106,6 +135,24 @@ describe('admin API', () => {
     const own = new URL(api).origin
     const same = await fetch(`${api}/nodes/n1/thaw`, { method: 'POST', headers: { origin: own } })
     expect(same.status).toBe(200)
+  })
+
+  it('refuses a DNS-rebinding request (Host and Origin both the attacker\'s name), and still answers loopback names', async () => {
+    const port = Number(new URL(api).port)
+    const attacker = `attacker.example:${port}`
+    const pid = cluster.nodes.find((n) => n.id === 'n1')?.pid
+    const rebound = { host: attacker, origin: `http://${attacker}` }
+    for (const [method, path] of [['POST', 'nodes/n1/kill'], ['POST', 'nodes'], ['GET', 'nodes']] as const) {
+      expect(await callAs(port, method, `/_lifeline/api/${path}`, rebound), `${method} ${path}`).toMatchObject({ status: 403, body: { error: { code: 'HOST_NOT_ALLOWED' } } })
+    }
+    expect((await callAs(port, 'GET', '/', rebound)).status).toBe(403) // the dashboard page too
+    expect(processAlive(pid)).toBe(true)
+    expect((await call('GET', 'nodes')).body.nodes.map((n) => `${n.id} ${n.status}`)).toEqual(['n1 up', 'n2 up'])
+
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`]) {
+      expect((await callAs(port, 'GET', '/_lifeline/api/nodes', { host })).status, host).toBe(200)
+      expect((await callAs(port, 'POST', '/_lifeline/api/nodes/n1/thaw', { host, origin: `http://${host}` })).status, host).toBe(200)
+    }
   })
 
   it('serves the dashboard, a page over the same API, on /', async () => {

@@ -1,6 +1,7 @@
 /**
  * The admin HTTP API, served on the balancer's port under /_lifeline/api/ (plain HTTP; the same port proxies
- * WebSocket upgrades). Loopback clients only unless `allowRemote`: these routes kill processes.
+ * WebSocket upgrades). Loopback clients, addressed by a loopback name (or the cluster's host), unless
+ * `allowRemote`: these routes kill processes.
  *
  *   GET    /_lifeline/api/nodes                 → 200 { nodes: [{ id, pid, port, status, connections }] }
  *   POST   /_lifeline/api/nodes                 → 201 { node }            start one more node
@@ -13,6 +14,8 @@
  */
 import type http from 'node:http'
 import { ClusterError, ClusterErrorCode } from '../cluster/errors.js'
+import { guardRequest } from '../http/guard.js'
+import { originHost, parseHost, parseTarget, quoteInput } from '../http/parse.js'
 import type { Cluster } from '../cluster/types.js'
 import { routeAdmin, type AdminAction } from './routes.js'
 import { DASHBOARD_HTML, DASHBOARD_PATHS } from './dashboard.js'
@@ -21,12 +24,16 @@ export const ADMIN_PREFIX = '/_lifeline/api/'
 
 /** Error codes of the HTTP layer itself (the cluster's own are in cluster/errors.ts). */
 export const AdminErrorCode = {
+  /** The request could not be read (its target, Host, a percent-escape, or not HTTP at all); the message says which. */
+  BAD_REQUEST: 'BAD_REQUEST',
   /** No such route; the message lists the routes. */
   NOT_FOUND: 'NOT_FOUND',
   /** The route exists but not with this HTTP method. */
   METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
   /** The request came from a non-loopback address and the cluster was not started with adminRemote. */
   FORBIDDEN: 'FORBIDDEN',
+  /** `Host` is not a loopback name or the cluster's host: a DNS-rebinding page, or a name the cluster was not started with. */
+  HOST_NOT_ALLOWED: 'HOST_NOT_ALLOWED',
   /** A state-changing request whose `Origin` is another site (a page the developer has open, forging a POST). */
   CROSS_ORIGIN: 'CROSS_ORIGIN',
   /** The session has no live connection through this balancer. */
@@ -36,6 +43,8 @@ export const AdminErrorCode = {
 } as const
 
 const STATUS: Record<string, number> = {
+  [AdminErrorCode.BAD_REQUEST]: 400,
+  [AdminErrorCode.HOST_NOT_ALLOWED]: 403,
   [AdminErrorCode.NOT_FOUND]: 404,
   [AdminErrorCode.METHOD_NOT_ALLOWED]: 405,
   [AdminErrorCode.FORBIDDEN]: 403,
@@ -51,14 +60,22 @@ const STATUS: Record<string, number> = {
 }
 
 export interface AdminOptions {
-  /** Serve non-loopback clients too. Default false. */
+  /** Serve non-loopback clients, by any Host, too. Default false. */
   allowRemote: boolean
+  /** The balancer's `host`: unless it is a wildcard (0.0.0.0, ::), a name Host may carry besides loopback names. */
+  host?: string
+  /** Where a request that failed on our side is reported, one line. Default: stderr. */
+  log?: (line: string) => void
 }
 
 /** The balancer's `onRequest`. `getCluster` is late-bound: the balancer listens before the cluster exists. */
-export function createAdminHandler(getCluster: () => Cluster | undefined, options: AdminOptions) {
-  return (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    const url = new URL(req.url ?? '/', 'http://balancer')
+export function createAdminHandler(getCluster: () => Cluster | undefined, options: AdminOptions): (req: http.IncomingMessage, res: http.ServerResponse) => void {
+  const ownHost = configuredHost(options.host)
+  const log = options.log ?? ((line: string) => console.error(line))
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse): void | Promise<void> => {
+    const target = parseTarget(req.url)
+    if (!target) return badRequest(res, `request target ${quoteInput(req.url)} is not a path (/…) or an absolute http:// URL`)
+    const url = target.url
     const cluster = getCluster()
     const dashboard = req.method === 'GET' && DASHBOARD_PATHS.has(url.pathname)
     if ((!dashboard && !url.pathname.startsWith(ADMIN_PREFIX)) || !cluster) {
@@ -67,9 +84,24 @@ export function createAdminHandler(getCluster: () => Cluster | undefined, option
     if (!options.allowRemote && !isLoopback(req.socket.remoteAddress)) {
       return reply(res, 403, { error: { code: AdminErrorCode.FORBIDDEN, message: 'the admin API answers loopback clients only (start the cluster with adminRemote to change that)' } })
     }
+    // An absolute-form target's authority is the request's host, whatever Host says (RFC 9112 §3.2.2).
+    const hostValue = target.authority ?? req.headers.host
+    const host = parseHost(hostValue)
+    if (!host) {
+      return badRequest(res, hostValue === undefined ? 'no Host header; send the host and port you connected to' : `Host ${quoteInput(hostValue)} is not a host[:port]`)
+    }
+    // A loopback client is not enough either: DNS rebinding. A page on attacker.example re-points that name at
+    // 127.0.0.1, and the browser then treats this port as attacker.example itself, so Origin and Host agree and
+    // the Origin check below passes. The name the browser used gives it away, so Host must be one that only
+    // resolves here. adminRemote accepts any Host: other machines reach a cluster served to them by an address
+    // or a name we cannot know, and the Origin check still stops a page forging a POST from another site.
+    if (!options.allowRemote && !hostAllowed(host.hostname, ownHost)) {
+      const message = `Host ${quoteInput(host.host)} is not localhost, 127.x.x.x, [::1] or the cluster's host; open http://localhost${host.host.slice(host.hostname.length)}/, or start the cluster with that host (or adminRemote)`
+      return reply(res, 403, { error: { code: AdminErrorCode.HOST_NOT_ALLOWED, message } })
+    }
     // Loopback is not enough: any web page open in the developer's browser can send a simple cross-site POST
     // (a form, a no-cors fetch) to 127.0.0.1 without a preflight. Browsers always attach Origin to those.
-    if (req.method !== 'GET' && req.method !== 'HEAD' && crossOrigin(req)) {
+    if (req.method !== 'GET' && req.method !== 'HEAD' && crossOrigin(req.headers.origin, host.host)) {
       const message = `origin ${String(req.headers.origin)} may not change this cluster; use the dashboard on this port, curl, or the API from Node`
       return reply(res, 403, { error: { code: AdminErrorCode.CROSS_ORIGIN, message } })
     }
@@ -79,14 +111,17 @@ export function createAdminHandler(getCluster: () => Cluster | undefined, option
     }
     const action = routeAdmin(req.method ?? 'GET', url)
     if ('error' in action) return reply(res, STATUS[action.error.code] ?? 400, action)
-    run(cluster, action).then(
+    return run(cluster, action).then(
       ({ status, body }) => reply(res, status, body),
       (e: unknown) => {
         const code = e instanceof ClusterError ? e.code : AdminErrorCode.INTERNAL
+        if (code === AdminErrorCode.INTERNAL) log(`[admin] ${req.method} ${quoteInput(req.url)} failed: ${String(e)}; answered 500`)
         reply(res, STATUS[code] ?? 500, { error: { code, message: (e as Error)?.message ?? String(e) } })
       },
     )
   }
+  // Whatever escapes `handle` (a bug, not input: input is parsed by http/parse.ts) is answered 500, not thrown.
+  return guardRequest(handle, (line) => log(`[admin] ${line}`))
 }
 
 async function run(cluster: Cluster, action: AdminAction): Promise<{ status: number; body: unknown }> {
@@ -123,15 +158,28 @@ function reply(res: http.ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body))
 }
 
+function badRequest(res: http.ServerResponse, message: string): void {
+  reply(res, 400, { error: { code: AdminErrorCode.BAD_REQUEST, message } })
+}
+
 /** An `Origin` header naming anything but this very host:port (the dashboard's own requests carry that). */
-function crossOrigin(req: http.IncomingMessage): boolean {
-  const origin = req.headers.origin
-  if (origin === undefined) return false
-  try {
-    return new URL(origin).host !== req.headers.host
-  } catch {
-    return true
-  }
+function crossOrigin(origin: string | undefined, host: string): boolean {
+  return origin !== undefined && originHost(origin) !== host // `null` or garbage names no host: cross-origin
+}
+
+/** Names that only ever resolve to this machine: localhost and *.localhost (RFC 6761), 127.0.0.0/8, [::1]. */
+function hostAllowed(hostname: string, ownHost: string | undefined): boolean {
+  const name = hostname.endsWith('.') ? hostname.slice(0, -1) : hostname
+  if (name === 'localhost' || name.endsWith('.localhost') || name === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(name)) return true
+  return name === ownHost
+}
+
+/** The balancer's host as Host carries it (normalised like parseHost), or undefined for a wildcard, which names no host. */
+function configuredHost(host: string | undefined): string | undefined {
+  if (!host) return undefined
+  const hostname = parseHost(host.includes(':') && !host.startsWith('[') ? `[${host}]` : host)?.hostname
+  if (!hostname || hostname === '0.0.0.0' || hostname === '[::]') return undefined
+  return hostname.endsWith('.') ? hostname.slice(0, -1) : hostname
 }
 
 function isLoopback(address: string | undefined): boolean {

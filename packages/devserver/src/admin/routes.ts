@@ -1,4 +1,5 @@
 /** Admin request → action, as a pure function of method and URL (tested without a server). */
+import { quoteInput, tryDecode } from '../http/parse.js'
 
 export type AdminAction =
   | { kind: 'list' }
@@ -8,7 +9,7 @@ export type AdminAction =
   | { kind: 'kill'; id: string; signal: NodeJS.Signals }
   | { kind: 'drain' | 'freeze' | 'thaw' | 'restart'; id: string }
 
-export type AdminRouteError = { error: { code: 'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'BAD_OPTION'; message: string } }
+export type AdminRouteError = { error: { code: 'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'BAD_OPTION' | 'BAD_REQUEST'; message: string } }
 
 const NODE_ACTIONS = ['kill', 'drain', 'freeze', 'thaw', 'restart'] as const
 const ROUTES = 'GET|POST nodes, POST nodes/:id/{kill,drain,freeze,thaw,restart}, DELETE nodes/:id, GET sessions/:sid'
@@ -16,7 +17,15 @@ const ROUTES = 'GET|POST nodes, POST nodes/:id/{kill,drain,freeze,thaw,restart},
 const SIGNALS = new Set(['SIGKILL', 'SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGSTOP', 'SIGCONT'])
 
 export function routeAdmin(method: string, url: URL): AdminAction | AdminRouteError {
-  const parts = url.pathname.replace(/^\/_lifeline\/api\/?/, '').split('/').filter(Boolean).map(decodeURIComponent)
+  const parts: string[] = []
+  for (const segment of url.pathname.replace(/^\/_lifeline\/api\/?/, '').split('/').filter(Boolean)) {
+    const decoded = tryDecode(segment)
+    if (decoded === undefined) {
+      const message = `path segment ${quoteInput(segment)} is not valid percent-encoding (each % starts two hex digits of UTF-8); encode ids with encodeURIComponent`
+      return { error: { code: 'BAD_REQUEST', message } }
+    }
+    parts.push(decoded)
+  }
   const [resource, id, verb, ...rest] = parts
   const wrongMethod = (allowed: string): AdminRouteError => ({
     error: { code: 'METHOD_NOT_ALLOWED', message: `${method} ${url.pathname}: use ${allowed}` },

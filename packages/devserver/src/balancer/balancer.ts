@@ -16,6 +16,8 @@ import { LeastConnections } from './spread.js'
 import { ConnectionTable } from './connections.js'
 import { HEALTH_DEFAULTS, initialHealth, nextHealth, probe, type HealthOptions, type HealthState } from './health.js'
 import { rejectUpgrade, sessionIdOf } from './upgrade.js'
+import { answerClientError, guardRequest, SERVER_OPTIONS } from '../http/guard.js'
+import { parseTarget, quoteInput } from '../http/parse.js'
 import { openTunnel } from './tunnel.js'
 import type { BackendAddress, BackendChange, BackendInfo, BalancerOptions } from './types.js'
 
@@ -36,6 +38,7 @@ export class Balancer extends EventEmitter<{ change: [BackendChange] }> {
   private readonly spread = new LeastConnections()
   private readonly health: HealthOptions
   private readonly closeOnDown: boolean
+  private readonly log: (line: string) => void
   private timer: NodeJS.Timeout | undefined
   private boundPort = 0
 
@@ -43,7 +46,10 @@ export class Balancer extends EventEmitter<{ change: [BackendChange] }> {
     super()
     this.health = { ...HEALTH_DEFAULTS, ...options.health }
     this.closeOnDown = options.closeOnDown ?? true
-    this.server = http.createServer(options.onRequest ?? notFound)
+    const log = options.log ?? ((line: string) => console.error(line))
+    this.log = (line) => log(`[balancer] ${line}`)
+    this.server = http.createServer(SERVER_OPTIONS, guardRequest(options.onRequest ?? notFound, this.log))
+    this.server.on('clientError', answerClientError)
     this.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head))
   }
 
@@ -156,15 +162,23 @@ export class Balancer extends EventEmitter<{ change: [BackendChange] }> {
     if (!wasDown || closed > 0) this.emit('change', { id, health: 'down', draining: backend.draining, reason, closed })
   }
 
+  /** Like guardRequest for plain requests: an upgrade we cannot read is answered 400, our own throw 500. */
   private onUpgrade(req: http.IncomingMessage, client: Duplex, head: Buffer): void {
     client.on('error', () => client.destroy())
-    this.connect(req, client, head, sessionIdOf(req.url), new Set())
+    try {
+      const target = parseTarget(req.url)
+      if (!target) return rejectUpgrade(client, 400, 'BAD_REQUEST', `request target ${quoteInput(req.url)} is not a path or an absolute URL`)
+      this.connect(req, client, head, sessionIdOf(target.url), new Set())
+    } catch (e) {
+      this.log(`upgrade ${quoteInput(req.url)} failed: ${String(e)}; answered 500`)
+      rejectUpgrade(client, 500, 'INTERNAL', `the balancer failed on this upgrade (${String(e)}); it is logged, and the balancer keeps serving`)
+    }
   }
 
   private connect(req: http.IncomingMessage, client: Duplex, head: Buffer, sid: string | undefined, tried: Set<string>): void {
     const nodeId = this.route(sid, tried)
     const backend = nodeId === undefined ? undefined : this.backendsById.get(nodeId)
-    if (!backend) return rejectUpgrade(client, 503, 'no healthy node')
+    if (!backend) return rejectUpgrade(client, 503, 'NO_NODE', 'no healthy node')
     if (client.destroyed) return
     const conn = this.table.open(backend.id, client, sid)
     conn.upstream = openTunnel(req, client, head, backend, {

@@ -29,8 +29,10 @@ export interface BalancerOptions {
    * are better off resuming elsewhere now than waiting for their heartbeat timeout.
    */
   closeOnDown?: boolean
-  /** Plain HTTP requests (not upgrades). Default: 404 JSON. */
-  onRequest?: (req: http.IncomingMessage, res: http.ServerResponse) => void
+  /** Plain HTTP requests (not upgrades). Default: 404 JSON. What it throws is answered 500 and logged. */
+  onRequest?: (req: http.IncomingMessage, res: http.ServerResponse) => void | Promise<void>
+  /** Where a request or upgrade that failed on our side is reported, one line each. Default: stderr. */
+  log?: (line: string) => void
 }
 
 export interface BackendChange {

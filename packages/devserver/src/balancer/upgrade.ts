@@ -1,11 +1,10 @@
 /** The HTTP/1.1 bits of proxying an upgrade: re-writing the client's request for the node, refusing one. */
-import type http from 'node:http'
+import { STATUS_CODES, type IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 
-/** `?sid=` of the request URL, if any. */
-export function sessionIdOf(url: string | undefined): string | undefined {
-  if (!url) return undefined
-  const sid = new URL(url, 'http://balancer').searchParams.get('sid')
+/** `?sid=` of the request target (parsed with http/parse.ts's parseTarget), if any. */
+export function sessionIdOf(target: URL): string | undefined {
+  const sid = target.searchParams.get('sid')
   return sid ? sid : undefined
 }
 
@@ -13,7 +12,7 @@ export function sessionIdOf(url: string | undefined): string | undefined {
  * The original request line and headers, byte for byte as the client sent them (rawHeaders keeps order and
  * case), plus X-Forwarded-For so the node can log and rate-limit by the real client address.
  */
-export function requestHead(req: http.IncomingMessage): string {
+export function requestHead(req: IncomingMessage): string {
   const lines = [`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/${req.httpVersion}`]
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`)
   const peer = req.socket.remoteAddress
@@ -21,12 +20,17 @@ export function requestHead(req: http.IncomingMessage): string {
   return lines.join('\r\n') + '\r\n\r\n'
 }
 
-/** Answers an upgrade with a plain HTTP error and closes it: the client's WebSocket fails and it retries. */
-export function rejectUpgrade(client: Duplex, status: number, message: string): void {
+/**
+ * Answers an upgrade with a plain HTTP error and closes it: the client's WebSocket fails and it retries.
+ * `code`: NO_NODE (503), BAD_REQUEST (400: a target we cannot read), INTERNAL (500: our bug).
+ */
+export function rejectUpgrade(client: Duplex, status: number, code: 'NO_NODE' | 'BAD_REQUEST' | 'INTERNAL', message: string): void {
   if (client.destroyed) return
-  const body = JSON.stringify({ error: { code: 'NO_NODE', message } })
+  const body = JSON.stringify({ error: { code, message } })
+  // Destroyed once written: half-closed, the socket would stay ours for as long as the client keeps its side open.
   client.end(
-    `HTTP/1.1 ${status} ${status === 503 ? 'Service Unavailable' : 'Error'}\r\n` +
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
       `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    () => client.destroy(),
   )
 }

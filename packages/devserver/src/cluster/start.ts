@@ -9,7 +9,7 @@ import type { Store } from '../store/types.js'
 import { createAdminHandler } from '../admin/api.js'
 import { ClusterError, ClusterErrorCode } from './errors.js'
 import { defaultNodeEntry } from './node-process.js'
-import { Supervisor } from './supervisor.js'
+import { defaultLog, Supervisor } from './supervisor.js'
 import type { Cluster, ClusterOptions } from './types.js'
 
 /** Starts a cluster: the store, the balancer, `nodes` node processes; resolves once every node is up. */
@@ -29,8 +29,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     entry: options.nodeEntry ?? defaultNodeEntry(),
   }
   let cluster: Supervisor | undefined
-  const admin = createAdminHandler(() => cluster, { allowRemote: options.adminRemote ?? false })
-  const balancer = new Balancer({ port: options.port ?? 0, host: resolved.host, health: options.health, onRequest: admin })
+  const log = (line: string): void => (options.log ?? defaultLog)(line, 'stderr')
+  const admin = createAdminHandler(() => cluster, { allowRemote: options.adminRemote ?? false, host: resolved.host, log })
+  const balancer = new Balancer({ port: options.port ?? 0, host: resolved.host, health: options.health, onRequest: admin, log })
   try {
     await balancer.listen()
   } catch (e) {
