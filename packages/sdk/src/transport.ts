@@ -1,72 +1,87 @@
 /**
- * The socket, as the core sees it: connect(url), write(text), disconnect(code), and three events back.
- * Built on partysocket's ReconnectingWebSocket (injectable WebSocket, URL provider, and a single socket per
- * instance, so never two at once), with everything it would decide on its own switched off, because the
- * session core owns those decisions:
- * - its queue (maxEnqueuedMessages: 0): the outbox owns buffering; a second queue would resend frames with
- *   stale seqs after a resume.
- * - its reconnect loop (startClosed, shouldReconnectOnClose: false): its delay is min·grow^n without jitter
- *   and on a global setTimeout; ours is full jitter, immediate on 1012/online, on injectable timers.
- * - its connection timeout (effectively infinite): the core's silence timer covers socket open + welcome.
- * Events of a connection we already gave up on are dropped (`live`), so a late close never reaches the core.
+ * The socket, as the core sees it: connect(url), write(text), disconnect(code), and three events back. One
+ * WebSocket at a time, made with the injected constructor (or the global one, read at each connect, so test
+ * interceptors installed later apply). Events of a socket we already gave up on never reach the core.
+ *
+ * Why not partysocket (the first slice used it): the core owns every decision partysocket makes (its queue,
+ * reconnect loop, timeout and URL provider were all switched off), and on a failed connection it reports a
+ * made-up close 1000 "unknown reason" before the real error, so a refused port or an HTTP 503 on the upgrade
+ * could not be told apart. What was left was a wrapper around one socket, 2.7 KB of a 10 KB bundle.
  */
-import ReconnectingWebSocket from 'partysocket/ws'
 import type { WebSocketConstructor } from './types.js'
 
 export interface TransportEvents {
   open(): void
   text(data: unknown): void
+  /** `reason`: the close reason, or what the platform said about the failure (Node's `ws` says why; browsers do not). */
   close(code: number, reason: string): void
 }
 
-const NEVER = 2 ** 31 - 1 // largest setTimeout delay; cleared on open/close anyway
+/** The part of a WebSocket (the browser's, `ws`'s, msw's) the transport touches. */
+interface Socket {
+  readyState: number
+  send(text: string): void
+  close(code?: number, reason?: string): void
+  onopen: ((e: unknown) => void) | null
+  onmessage: ((e: { data: unknown }) => void) | null
+  onerror: ((e: { message?: string; error?: { message?: string } }) => void) | null
+  onclose: ((e: { code: number; reason: string }) => void) | null
+}
+
+/** Close code of a socket that failed without a close frame (RFC 6455 §7.1.5). */
+const ABNORMAL = 1006
 
 export class Transport {
-  private readonly rws: ReconnectingWebSocket
-  private url = ''
-  private live = false
-  private closeSeen = false
+  private socket: Socket | undefined
+  /** Bumped whenever the current socket is given up on: its late events are dropped by comparing it. */
+  private current = 0
 
-  constructor(WebSocket: WebSocketConstructor | undefined, on: TransportEvents) {
-    this.rws = new ReconnectingWebSocket(() => this.url, undefined, {
-      WebSocket,
-      startClosed: true,
-      maxEnqueuedMessages: 0,
-      shouldReconnectOnClose: () => false,
-      connectionTimeout: NEVER,
-    })
-    this.rws.addEventListener('open', () => this.live && on.open())
-    this.rws.addEventListener('message', (e) => this.live && on.text(e.data))
-    this.rws.addEventListener('close', (e) => {
-      if (!this.live || this.closeSeen) return
-      this.closeSeen = true
-      this.live = false
-      on.close(e.code, e.reason)
-    })
-    // partysocket reports a failure to create the socket (bad URL, constructor throws) only as `error`, with
-    // no `close`, and then retries on its own schedule: stop that, and tell the core the attempt failed.
-    this.rws.addEventListener('error', (e) => {
-      if (!this.live || this.closeSeen) return
-      this.closeSeen = true
-      this.live = false
-      this.rws.close()
-      on.close(1006, e.message ?? 'connection failed')
-    })
-  }
+  constructor(
+    private readonly WebSocket: WebSocketConstructor | undefined,
+    private readonly on: TransportEvents,
+  ) {}
 
   connect(url: string): void {
-    this.url = url
-    this.live = true
-    this.closeSeen = false
-    this.rws.reconnect()
+    this.disconnect(1000, 'replaced')
+    const id = ++this.current
+    const live = () => id === this.current
+    const Ctor = this.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
+    let socket: Socket
+    try {
+      socket = new (Ctor as WebSocketConstructor)(url) as Socket
+    } catch (e) {
+      // A URL the platform refuses (mixed content, a bad port) throws here: report it as a failed attempt.
+      return void Promise.resolve().then(() => live() && this.closed(ABNORMAL, String((e as Error)?.message ?? e)))
+    }
+    this.socket = socket
+    let failure = ''
+    socket.onopen = () => live() && this.on.open()
+    socket.onmessage = (e) => live() && this.on.text(e.data)
+    // An error is always followed by close; keep what it said for the close's reason.
+    socket.onerror = (e) => void (failure = e?.message || e?.error?.message || 'connection failed')
+    socket.onclose = (e) => live() && this.closed(e.code || ABNORMAL, e.reason || failure)
   }
 
   write(text: string): void {
-    if (this.live) this.rws.send(text)
+    if (this.socket?.readyState === 1) this.socket.send(text)
   }
 
   disconnect(code: number, reason: string): void {
-    this.live = false
-    this.rws.close(code, reason.slice(0, 120)) // close reasons are limited to 123 UTF-8 bytes
+    const socket = this.socket
+    this.socket = undefined
+    this.current++
+    if (!socket) return
+    socket.onopen = socket.onmessage = socket.onerror = socket.onclose = null
+    try {
+      socket.close(code, reason.slice(0, 120)) // close reasons are limited to 123 UTF-8 bytes
+    } catch {
+      socket.close() // a code the platform will not send: close without one
+    }
+  }
+
+  private closed(code: number, reason: string): void {
+    this.socket = undefined
+    this.current++
+    this.on.close(code, reason)
   }
 }
