@@ -49,7 +49,7 @@ storeContract('ipc (forked host)', async (o) => {
 
 describe('memory store', () => {
   it('uses the documented retention defaults', () => {
-    expect(DEFAULT_RETENTION).toEqual({ maxMessages: 10_000, maxAgeMs: 120_000 })
+    expect(DEFAULT_RETENTION).toEqual({ maxMessages: 10_000, maxAgeMs: 120_000, maxBytes: 16 * 1024 * 1024, maxTotalBytes: 256 * 1024 * 1024 })
   })
 
   it('retains by age on an injected clock', async () => {
@@ -68,13 +68,14 @@ describe('memory store', () => {
   it('expires sessions on an injected clock', async () => {
     let now = 0
     const store = new MemoryStore({ now: () => now })
-    await store.createSession('s', 1_000)
+    await store.createSession('s', 1_000, { generation: 1, instance: undefined, attempt: 0 })
     now = 999
     expect(await store.touchSession('s', 1, 1_000)).toBe(true)
     now = 1_998
-    expect((await store.claimSession('s', 1_000))?.generation).toBe(2)
+    const claim = { presented: 1, next: 2, instance: undefined, attempt: 0, lastSeq: 0 }
+    expect(await store.claimSession('s', 1_000, claim)).toMatchObject({ status: 'claimed', record: { generation: 2 } })
     now = 3_000
-    expect(await store.claimSession('s', 1_000)).toBeNull()
+    expect(await store.claimSession('s', 1_000, { ...claim, presented: 2, next: 3 })).toEqual({ status: 'unknown' })
     await store.close()
   })
 })

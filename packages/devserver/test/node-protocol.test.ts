@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { CloseCode, ErrorCode, type ErrorFrame } from '@lifeline/protocol'
 import type { LifelineNode } from '../src/node/node.js'
 import { MemoryStore } from '../src/store/memory.js'
-import { signSession } from '../src/security/token.js'
+import { signSession, verifyToken } from '../src/security/token.js'
 import { RawClient } from './fixtures/raw-client.js'
 import { useNodes } from './support/nodes.js'
 
@@ -19,7 +19,7 @@ describe('node: sessions', () => {
     const c = await connect(node)
     const welcome = await c.hello()
     expect(welcome).toMatchObject({ resumed: false, node: 'n1', acked: 0, heartbeatMs: 2000, timeoutMs: 5000 })
-    expect(welcome.session.token).toBe(signSession('test-secret', welcome.session.id))
+    expect(verifyToken('test-secret', welcome.session.token)?.session).toBe(welcome.session.id)
     await c.next((f) => f.t === 'subscribed' && f.topic === '@inbox')
     c.send({ t: 'send', seq: 1, data: { hi: 1 } })
     await c.next(isAck(1))
@@ -72,7 +72,7 @@ describe('node: sessions', () => {
   it('starts a new session (resumed: false) when the token is valid but the session is unknown', async () => {
     const node = await start()
     const c = await connect(node)
-    const w = await c.hello({}, signSession('test-secret', 'never-created'))
+    const w = await c.hello({}, signSession('test-secret', 'never-created', 1))
     expect(w.resumed).toBe(false)
     expect(w.session.id).not.toBe('never-created')
   })
@@ -83,9 +83,9 @@ describe('node: sessions', () => {
     const vw = await victim.hello()
     victim.send({ t: 'send', seq: 1, data: 'secret' })
     await victim.next(isAck(1))
-    for (const token of [`${vw.session.id}.AAAA`, signSession('other-cluster', vw.session.id), 'garbage', `${vw.session.id}.`]) {
+    for (const token of [`${vw.session.id}.1.AAAA`, signSession('other-cluster', vw.session.id, 1), 'garbage', `${vw.session.id}.`]) {
       const thief = await connect(node)
-      thief.send({ t: 'hello', v: 1, resume: { token }, subs: { '@inbox': { offset: 0, epoch: 'x' } } })
+      thief.send({ t: 'hello', v: 1, resume: { token, lastSeq: 0 }, subs: { '@inbox': { offset: 0, epoch: 'x' } } })
       expect((await thief.closed).code).toBe(CloseCode.INVALID_TOKEN)
       expect(thief.frames).toEqual([expect.objectContaining({ t: 'error', code: ErrorCode.INVALID_TOKEN })])
     }

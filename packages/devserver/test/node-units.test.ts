@@ -8,17 +8,18 @@ import { Liveness } from '../src/node/liveness.js'
 describe('session tokens', () => {
   it('verify only with the secret that signed them', () => {
     const id = newSessionId()
-    const token = signSession('k1', id)
-    expect(token.startsWith(`${id}.`)).toBe(true)
-    expect(verifyToken('k1', token)).toBe(id)
+    const token = signSession('k1', id, 12345)
+    expect(token.startsWith(`${id}.12345.`)).toBe(true)
+    expect(verifyToken('k1', token)).toEqual({ session: id, generation: 12345 })
     expect(verifyToken('k2', token)).toBeNull()
   })
 
   it('refuse tampered, truncated and malformed tokens', () => {
-    const token = signSession('k', 'abc')
-    const mac = token.slice(4)
+    const token = signSession('k', 'abc', 7)
+    const mac = token.slice(6)
     const flipped = (mac[0] === 'A' ? 'B' : 'A') + mac.slice(1)
-    for (const bad of [`abd.${mac}`, `abc.${flipped}`, `abc.${mac.slice(1)}`, 'abc', '.x', 'abc.', '', `abc.${mac}=`]) {
+    const forms = [`abd.7.${mac}`, `abc.8.${mac}`, `abc.07.${mac}`, `abc.7.${flipped}`, `abc.7.${mac.slice(1)}`, `abc.${mac}`]
+    for (const bad of [...forms, 'abc', '.x', 'abc.', '', `abc.7.${mac}=`, `abc.-7.${mac}`, `abc.1e3.${mac}`]) {
       expect(verifyToken('k', bad)).toBeNull()
     }
   })

@@ -1,5 +1,6 @@
 /**
  * Redis restarted (SIGKILL, append-only file on) in the middle of a run, under real nodes and real SDK clients.
+ * Every topic gets a new epoch at the restart (store/redis-scripts.ts says why), which readers hear as a gap.
  * Two nodes share the Redis store; two clients on each publish to one topic and send to their inboxes. While
  * Redis is down the nodes keep running and answer STORE_UNAVAILABLE; a publish made meanwhile stays in its
  * client's outbox, unacknowledged, and goes through once Redis is back. Counted, not sampled: 0 lost,
@@ -83,6 +84,9 @@ it('keeps every message through a Redis restart: publishes wait in the outbox, t
   expect(probeSettledEarly).toBe(false)
   expect(pendingDuringOutage).toBeGreaterThan(0)
   expect(load.failures).toEqual([])
-  expect(counts).toMatchObject({ lost: 0, duplicated: 0, outOfOrder: 0, gaps: 0, resets: 0 })
+  expect(counts).toMatchObject({ lost: 0, duplicated: 0, outOfOrder: 0, resets: 0 })
+  // The restarted Redis may have started from an older file, so every topic got a new epoch: at most one gap
+  // per reader and topic (its topic and its inbox), each announcing the change; nothing was lost behind it.
+  expect(counts.gaps).toBeLessThanOrEqual(2 * load.clients.length)
   expect(counts.received).toBe(counts.expected)
 })

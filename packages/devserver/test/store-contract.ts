@@ -9,12 +9,19 @@ import { randomUUID } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Retention, Store, StoredMessage } from '../src/store/types.js'
 
+/** A new session's owner: its generation and (optionally) the creating client's instance. */
+const owner = (generation: number, instance?: string) => ({ generation, instance, attempt: 1 })
+/** A resume presenting the token of generation `presented`, to become `next`. */
+const claim = (presented: number, next: number, instance?: string, lastSeq = 1_000_000, attempt = ++attempts) => ({ presented, next, instance, lastSeq, attempt })
+let attempts = 1
+
 export interface ContractStoreOptions {
   retention: Retention
 }
 export type MakeStore = (options: ContractStoreOptions) => Promise<Store>
 
-const roomy: Retention = { maxMessages: 10_000, maxAgeMs: 120_000 }
+/** Bounds no test here reaches unless it shrinks one (the byte bounds are the memory store's: memory-retention.test.ts). */
+const roomy: Retention = { maxMessages: 10_000, maxAgeMs: 120_000, maxBytes: 64 * 1024 * 1024, maxTotalBytes: 256 * 1024 * 1024 }
 const TTL = 60_000
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -100,18 +107,18 @@ export function storeContract(name: string, makeStore: MakeStore, cleanup?: () =
     it('applies a pub atomically and advances acked', async () => {
       const store = await open()
       const [sid, topic] = [unique('s'), unique('t')]
-      expect(await store.createSession(sid, TTL)).toMatchObject({ id: sid, acked: 0, generation: 1 })
+      expect(await store.createSession(sid, TTL, owner(1))).toMatchObject({ id: sid, acked: 0, generation: 1 })
       const r = await store.apply({ session: sid, generation: 1, seq: 1, appends: [{ topic, data: 'x' }, { topic, data: 'y' }] })
       expect(r.status).toBe('applied')
       if (r.status === 'applied') expect(r.messages.map((m) => [m.offset, m.data])).toEqual([[1, 'x'], [2, 'y']])
       expect(await store.apply({ session: sid, generation: 1, seq: 2, appends: [] })).toMatchObject({ status: 'applied', messages: [] })
-      expect(await store.claimSession(sid, TTL)).toMatchObject({ acked: 2 })
+      expect(await store.claimSession(sid, TTL, claim(1, 2))).toMatchObject({ status: 'claimed', record: { acked: 2 } })
     })
 
     it('answers duplicate for seq <= acked without appending', async () => {
       const store = await open()
       const [sid, topic] = [unique('s'), unique('t')]
-      await store.createSession(sid, TTL)
+      await store.createSession(sid, TTL, owner(1))
       await store.apply({ session: sid, generation: 1, seq: 1, appends: [{ topic, data: 1 }] })
       expect(await store.apply({ session: sid, generation: 1, seq: 1, appends: [{ topic, data: 1 }] })).toEqual({ status: 'duplicate' })
       expect((await store.head(topic)).last).toBe(1)
@@ -120,17 +127,17 @@ export function storeContract(name: string, makeStore: MakeStore, cleanup?: () =
     it('answers seq-gap when a seq skips ahead, with the current acked, and appends nothing', async () => {
       const store = await open()
       const [sid, topic] = [unique('s'), unique('t')]
-      await store.createSession(sid, TTL)
+      await store.createSession(sid, TTL, owner(1))
       await store.apply({ session: sid, generation: 1, seq: 1, appends: [] })
       expect(await store.apply({ session: sid, generation: 1, seq: 3, appends: [{ topic, data: 3 }] })).toEqual({ status: 'seq-gap', acked: 1 })
       expect((await store.head(topic)).last).toBe(0)
     })
 
-    it('bumps the generation on claim and refuses writes of the old one', async () => {
+    it('sets the claimed generation and refuses writes of the old one', async () => {
       const store = await open()
       const [sid, topic] = [unique('s'), unique('t')]
-      await store.createSession(sid, TTL)
-      expect(await store.claimSession(sid, TTL)).toMatchObject({ generation: 2, acked: 0 })
+      await store.createSession(sid, TTL, owner(1))
+      expect(await store.claimSession(sid, TTL, claim(1, 2))).toMatchObject({ status: 'claimed', record: { generation: 2, acked: 0 } })
       expect(await store.apply({ session: sid, generation: 1, seq: 1, appends: [{ topic, data: 'zombie' }] })).toEqual({ status: 'stale-generation' })
       expect((await store.head(topic)).last).toBe(0)
       expect(await store.touchSession(sid, 1, TTL)).toBe(false)
@@ -138,30 +145,54 @@ export function storeContract(name: string, makeStore: MakeStore, cleanup?: () =
       expect((await store.apply({ session: sid, generation: 2, seq: 1, appends: [{ topic, data: 'ok' }] })).status).toBe('applied')
     })
 
+    it('one writer per session: a claim is taken unless it is the same client, or holds the current token and knows every write', async () => {
+      const store = await open()
+      const [sid, topic] = [unique('s'), unique('t')]
+      await store.createSession(sid, TTL, owner(10, 'tab-a'))
+      await store.apply({ session: sid, generation: 10, seq: 1, appends: [{ topic, data: 1 }] })
+      // A copy (another instance) with the current token but a lastSeq behind acked missed a write: taken.
+      expect(await store.claimSession(sid, TTL, claim(10, 11, 'tab-b', 0))).toEqual({ status: 'taken' })
+      // The session is left as it was: the writer goes on.
+      expect((await store.apply({ session: sid, generation: 10, seq: 2, appends: [] })).status).toBe('applied')
+      // A copy that knows every write (a reload) may take it with the current token.
+      expect(await store.claimSession(sid, TTL, claim(10, 11, 'tab-b', 2))).toMatchObject({ status: 'claimed', record: { generation: 11, acked: 2 } })
+      // The old holder now presents an older token: another instance made the latest claim, so it is taken.
+      expect(await store.claimSession(sid, TTL, claim(10, 12, 'tab-a', 2))).toEqual({ status: 'taken' })
+      // The latest claimant retrying with the older token (its welcome was lost) is the same client: claimed.
+      expect(await store.claimSession(sid, TTL, claim(10, 12, 'tab-b', 2))).toMatchObject({ status: 'claimed', record: { generation: 12 } })
+      // No instance: only the current token with full knowledge counts.
+      expect(await store.claimSession(sid, TTL, claim(11, 13, undefined, 2))).toEqual({ status: 'taken' })
+      expect(await store.claimSession(sid, TTL, claim(12, 13, undefined, 2))).toMatchObject({ status: 'claimed', record: { generation: 13 } })
+      expect(await store.claimSession(sid, TTL, claim(13, 14, 'tab-b', 2))).toMatchObject({ status: 'claimed' })
+      // A hello of that client from an earlier attempt, read late (it waited in a frozen node): stale, no change.
+      expect(await store.claimSession(sid, TTL, claim(14, 15, 'tab-b', 2, 1))).toEqual({ status: 'stale' })
+      expect(await store.touchSession(sid, 14, TTL)).toBe(true)
+    })
+
     it('answers unknown-session for a session never created', async () => {
       const store = await open()
       expect(await store.apply({ session: unique('nobody'), generation: 1, seq: 1, appends: [] })).toEqual({ status: 'unknown-session' })
-      expect(await store.claimSession(unique('nobody'), TTL)).toBeNull()
+      expect(await store.claimSession(unique('nobody'), TTL, claim(1, 2))).toEqual({ status: 'unknown' })
       expect(await store.touchSession(unique('nobody'), 1, TTL)).toBe(false)
     })
 
     it('expires a session after its ttl, and touch keeps it alive', async () => {
       const store = await open()
       const [gone, kept] = [unique('gone'), unique('kept')]
-      await store.createSession(gone, 300)
-      await store.createSession(kept, 300)
+      await store.createSession(gone, 300, owner(1))
+      await store.createSession(kept, 300, owner(1))
       await sleep(200)
       expect(await store.touchSession(kept, 1, 300)).toBe(true)
       await sleep(200)
-      expect(await store.claimSession(gone, TTL)).toBeNull()
+      expect(await store.claimSession(gone, TTL, claim(1, 2))).toEqual({ status: 'unknown' })
       expect(await store.apply({ session: gone, generation: 1, seq: 1, appends: [] })).toEqual({ status: 'unknown-session' })
-      expect(await store.claimSession(kept, TTL)).toMatchObject({ generation: 2 })
+      expect(await store.claimSession(kept, TTL, claim(1, 2))).toMatchObject({ status: 'claimed', record: { generation: 2 } })
     })
 
     it('fans out live messages in offset order to every subscriber, and stops on unsubscribe', async () => {
       const store = await open()
       const [sid, topic] = [unique('s'), unique('fan')]
-      await store.createSession(sid, TTL)
+      await store.createSession(sid, TTL, owner(1))
       const seenA: number[] = []
       const seenB: number[] = []
       const offA = store.subscribe(topic, (m) => seenA.push(m.offset))

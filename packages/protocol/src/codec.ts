@@ -3,20 +3,37 @@
  * both ends test them with literal strings.
  */
 import * as z from 'zod/mini'
-import { ClientFrame, ServerFrame, type Frame } from './frames.js'
-import { ErrorCode } from './codes.js'
+import { ClientFrame, Position, ServerFrame, type Frame } from './frames.js'
+import { ErrorCode, MAX_DATA_DEPTH } from './codes.js'
+import { jsonDepthExceeds } from './depth.js'
 
 export type DecodeError = {
-  /** BAD_JSON, UNKNOWN_FRAME or BAD_FRAME. */
-  code: typeof ErrorCode.BAD_JSON | typeof ErrorCode.UNKNOWN_FRAME | typeof ErrorCode.BAD_FRAME
+  /** BAD_JSON, UNKNOWN_FRAME, BAD_FRAME or DATA_TOO_DEEP. */
+  code: typeof ErrorCode.BAD_JSON | typeof ErrorCode.UNKNOWN_FRAME | typeof ErrorCode.BAD_FRAME | typeof ErrorCode.DATA_TOO_DEEP
   /** What was wrong, naming the field: `pub.seq: expected an integer >= 1, got 0`. */
   message: string
+  /**
+   * DATA_TOO_DEEP only: the `seq` of the pub/send it came in, when that seq is valid, so the op can be refused for
+   * good (its seq consumed) rather than closing the connection (the client would resend it forever).
+   */
+  seq?: number
 }
 export type Decoded<F> = { ok: true; frame: F } | { ok: false; error: DecodeError }
 
-/** Decode a frame a client sent (used by servers). Never throws. */
+/**
+ * Decode a frame a client sent (used by servers). Never throws. Message data nested deeper than MAX_DATA_DEPTH
+ * is refused (DATA_TOO_DEEP) before anything can apply it: JSON.stringify of such a value overflows the stack
+ * wherever it is encoded again (fan-out, IPC, Redis), poisoning its topic for every reader.
+ */
 export function decodeClientFrame(text: string): Decoded<ClientFrame> {
-  return decodeWith(ClientFrame, text)
+  // The frame object itself is one level; its data may have MAX_DATA_DEPTH more.
+  if (jsonDepthExceeds(text, MAX_DATA_DEPTH + 1)) return tooDeep(text)
+  const decoded = decodeWith(ClientFrame, text)
+  if (!decoded.ok || decoded.frame.t !== 'hello') return decoded
+  const subs = ownRecord(decoded.frame.subs, (JSON.parse(text) as { subs: unknown }).subs)
+  if (!subs) return fail(ErrorCode.BAD_FRAME, 'hello.subs.__proto__: expected a position {offset, epoch} or null')
+  decoded.frame.subs = subs
+  return decoded
 }
 
 /** Decode a frame a server sent (used by clients). Never throws. */
@@ -69,6 +86,37 @@ function describe(issue: z.core.$ZodIssue): string {
 function fail(code: DecodeError['code'], message: string): { ok: false; error: DecodeError } {
   return { ok: false, error: { code, message } }
 }
+
+function tooDeep(text: string): Decoded<never> {
+  const error: DecodeError = { code: ErrorCode.DATA_TOO_DEEP, message: `data nests deeper than ${MAX_DATA_DEPTH} levels` }
+  try {
+    // JSON.parse itself copes with deep input (V8's parser is iterative); only the seq is wanted from it.
+    const value = JSON.parse(text) as { t?: unknown; seq?: unknown }
+    if ((value.t === 'pub' || value.t === 'send') && Number.isSafeInteger(value.seq) && (value.seq as number) >= 1) error.seq = value.seq as number
+  } catch {
+    // Not JSON at all: no seq to report.
+  }
+  return { ok: false, error }
+}
+
+/**
+ * Topic names come from users, and `__proto__` is a valid one, but zod copies records into plain objects, where
+ * that key sets the prototype instead (the topic vanished from `hello.subs`), and it does not check its value.
+ * So the record is copied into an object without a prototype, and a `__proto__` entry of the parsed input is
+ * checked here and added; undefined when it is invalid.
+ */
+function ownRecord<V>(validated: Record<string, V>, raw: unknown): Record<string, V> | undefined {
+  const out = Object.create(null) as Record<string, V>
+  for (const key of Object.keys(validated)) out[key] = validated[key] as V
+  if (raw !== null && typeof raw === 'object' && Object.hasOwn(raw, '__proto__')) {
+    const parsed = SubPosition.safeParse((raw as Record<string, unknown>)['__proto__'])
+    if (!parsed.success) return undefined
+    out['__proto__'] = parsed.data as V
+  }
+  return out
+}
+
+const SubPosition = z.nullable(Position)
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v)

@@ -9,7 +9,13 @@ export const CloseCode = {
   NORMAL: 1000,
   /** The server hit an unexpected error. Retry with backoff. */
   INTERNAL_ERROR: 1011,
-  /** A frame exceeded the server's size limit (default 1 MiB). Retry; the offending frame is not resent. */
+  /**
+   * A frame exceeded the server's size limit (`welcome.maxFrameBytes`, default 1 MiB). The SDK never sends such a
+   * frame (it refuses the call with MESSAGE_TOO_BIG); if a server still closes with 1009 (its limit is smaller
+   * than announced), the SDK takes the limit to be below its largest unacknowledged frame, refuses that send
+   * with MESSAGE_TOO_BIG at the next welcome instead of resending it, and reconnects with backoff: a 1009 never
+   * loops.
+   */
   TOO_BIG: 1009,
   /** RFC 6455 "try again later", used for a slow consumer: unsent output passed the server's bound. Reconnect with backoff; resume replays. */
   SLOW_CONSUMER: 1013,
@@ -21,7 +27,10 @@ export const CloseCode = {
   UNAUTHORIZED: 4401,
   /** The resume token was forged, malformed or signed by another cluster. The client must start a new session. */
   INVALID_TOKEN: 4403,
-  /** No frame arrived within the heartbeat timeout. Reconnect with backoff. */
+  /**
+   * No frame arrived within the heartbeat timeout, or a frame arrived after it (the node was frozen with the
+   * frame in its socket buffer: it is not handled, so a stale hello can never claim a session). Reconnect with backoff.
+   */
   HEARTBEAT_TIMEOUT: 4408,
   /** The session was resumed on another connection (a newer generation); this socket is stale. Do not retry on it. */
   SESSION_MOVED: 4409,
@@ -64,10 +73,20 @@ export const ErrorCode = {
   RESERVED_TOPIC: 'RESERVED_TOPIC',
   /** `hello.v` is a version this server does not speak. */
   UNSUPPORTED_VERSION: 'UNSUPPORTED_VERSION',
-  /** The store did not answer; the operation was not applied and will be retried by the client's outbox. */
+  /**
+   * The store did not answer in time. The op is not acknowledged: the client's outbox resends it, and its `seq`
+   * makes it apply once even if the store did apply the first try after all.
+   */
   STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
-  /** The app's `onMessage` handler threw: that `send` was refused (its seq consumed, nothing it published applied). */
+  /**
+   * The app's `onMessage` handler threw, or did not settle within the node's `handlerTimeoutMs`: that `send` was
+   * refused (its seq consumed, nothing it published applied).
+   */
   HANDLER_FAILED: 'HANDLER_FAILED',
+  /** A subscribe past the server's `maxSubscriptions` (told in `welcome`; `@inbox` does not count). */
+  TOO_MANY_SUBSCRIPTIONS: 'TOO_MANY_SUBSCRIPTIONS',
+  /** Message data nests arrays/objects deeper than MAX_DATA_DEPTH: refused before anything was applied (its seq consumed). */
+  DATA_TOO_DEEP: 'DATA_TOO_DEEP',
 
   // --- raised by the SDK ---
   /** `outbox.overflow: 'reject'`: the outbox is full, this call was refused and nothing else was dropped. */
@@ -86,8 +105,35 @@ export const ErrorCode = {
   CONNECTION_REFUSED: 'CONNECTION_REFUSED',
   /** The data passed to publish/send cannot be encoded as JSON. */
   NOT_SERIALIZABLE: 'NOT_SERIALIZABLE',
+  /** publish/send: the frame would exceed the server's `maxFrameBytes` (from `welcome`); it was never sent. */
+  MESSAGE_TOO_BIG: 'MESSAGE_TOO_BIG',
+  /**
+   * `error` event, once per failed connection attempt (refused, unreachable, HTTP error on the upgrade, closed
+   * before `welcome`): the error carries `url`, `cause`, `closeCode`, `status` (the HTTP status, when the platform
+   * tells it) and `retryInMs`. The client keeps retrying with backoff.
+   */
+  CONNECT_FAILED: 'CONNECT_FAILED',
+  /**
+   * The session this client resumed was taken over by another client holding a copy of its persisted state
+   * (a duplicated tab), or its newer claims were lost by the store. This client starts a new session; every send
+   * it had pending rejects with this code and is listed in `reset` (the other copy may deliver it).
+   */
+  SESSION_TAKEN: 'SESSION_TAKEN',
 } as const
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
+
+/**
+ * Limits a server announces in `welcome`: what a client assumes until it has heard them, and the devserver's
+ * defaults. 1 MiB frames: ample for JSON messages, bounded per socket. 1,000 topics per connection (besides
+ * `@inbox`): more than any page needs, bounded replay work per hello.
+ */
+export const DEFAULT_LIMITS = { maxFrameBytes: 1024 * 1024, maxSubscriptions: 1_000 } as const
+
+/**
+ * Deepest nesting of arrays/objects allowed in message data. 64 is deeper than any real message and far below
+ * the depth (~4,000 on Node 20) where JSON.stringify exhausts the stack, which a 12 KB value can reach.
+ */
+export const MAX_DATA_DEPTH = 64
 
 /** Protocol version spoken by this package. `hello.v` carries it. */
 export const PROTOCOL_VERSION = 1

@@ -18,11 +18,29 @@ export const Position = z.object({ offset: Offset, epoch: Epoch })
 
 // ---------------------------------------------------------------- client → server
 
-/** First frame on every connection. `subs`: topics to (re)subscribe, with the position to resume from or null for "live from now". */
+/**
+ * Resuming a session. `token`: the one from the newest `welcome` this client received (it changes at every
+ * resume). `lastSeq`: the highest `seq` this client has assigned in the session (persisted with its outbox), so
+ * the server can tell a copy of the persisted state that missed writes (a duplicated tab) from a reload.
+ */
+export const Resume = z.object({
+  token: z.string().check(z.maxLength(512)),
+  lastSeq: z.int().check(z.minimum(0)),
+})
+/**
+ * First frame on every connection. `subs`: topics to (re)subscribe, with the position to resume from or null for
+ * "live from now". `instance`: a random id of this client object, made once per page load and never persisted,
+ * so the server can tell this client retrying a resume (its welcome was lost) from another client holding a
+ * copy of the same persisted state; absent, every retry with an older token counts as a copy (`reset`).
+ * `attempt`: this client object's connection attempts, counted from 1, so a hello that waited somewhere (in a
+ * frozen node's socket buffer) is known to be older than the claim the session has now and claims nothing.
+ */
 export const Hello = z.object({
   t: z.literal('hello'),
   v: z.int(),
-  resume: z.optional(z.object({ token: z.string().check(z.maxLength(512)) })),
+  instance: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
+  attempt: z.optional(z.int().check(z.minimum(1))),
+  resume: z.optional(Resume),
   subs: z.record(Topic, z.nullable(Position)),
 })
 /** Publish `data` to `topic`. `seq` counts per session from 1 with no holes. */
@@ -40,19 +58,26 @@ export const ClientFrame = z.discriminatedUnion('t', [Hello, Pub, Send, Sub, Uns
 // ---------------------------------------------------------------- server → client
 
 /**
- * Answer to `hello`. `resumed` is false when a new session was created (if the client asked to resume, its
- * session is gone: the SDK raises `reset`). `acked` is the highest client `seq` applied; the client resends
- * everything after it. `heartbeatMs`: how often the server pings; `timeoutMs`: silence after which either side
- * gives up on the connection.
+ * Answer to `hello`. `resumed` is false when a new session was created; if the client asked to resume, `reset`
+ * says why its session was not resumed and the SDK raises `reset`: `'expired'` (unknown or past its TTL) or
+ * `'taken'` (its token is no longer current: another client resumed the session since, e.g. a duplicated tab
+ * holding a copy of the same persisted state, so this one must not write to it). `acked` is the highest
+ * client `seq` applied; the client resends everything after it. `heartbeatMs`: how often the server pings;
+ * `timeoutMs`: silence after which either side gives up on the connection. `maxFrameBytes` and
+ * `maxSubscriptions` are this server's limits (absent: DEFAULT_LIMITS in codes.ts), so a client refuses a call
+ * the server would refuse, at the call, instead of sending it.
  */
 export const Welcome = z.object({
   t: z.literal('welcome'),
   session: z.object({ id: z.string(), token: z.string() }),
   resumed: z.boolean(),
+  reset: z.optional(z.enum(['expired', 'taken'])),
   node: z.string(),
   acked: z.int().check(z.minimum(0)),
   heartbeatMs: z.int().check(z.minimum(1)),
   timeoutMs: z.int().check(z.minimum(1)),
+  maxFrameBytes: z.optional(z.int().check(z.minimum(1))),
+  maxSubscriptions: z.optional(z.int().check(z.minimum(1))),
 })
 /** One message of a topic. `offset` is the topic's own dense counter (1, 2, 3 …) within `epoch`. */
 export const Msg = z.object({ t: z.literal('msg'), topic: Topic, offset: Seq, epoch: Epoch, data: z.unknown() })
@@ -90,6 +115,7 @@ export const ErrorFrame = z.object({
 export const ServerFrame = z.discriminatedUnion('t', [Welcome, Msg, Ack, Subscribed, Unsubscribed, ErrorFrame, Ping, Pong])
 
 export type Position = z.infer<typeof Position>
+export type Resume = z.infer<typeof Resume>
 export type Hello = z.infer<typeof Hello>
 export type Pub = z.infer<typeof Pub>
 export type Send = z.infer<typeof Send>

@@ -4,7 +4,7 @@ import { decodeClientFrame, decodeServerFrame, encode, ErrorCode, type ClientFra
 describe('decodeClientFrame', () => {
   it('round-trips every client frame', () => {
     const frames: ClientFrame[] = [
-      { t: 'hello', v: 1, subs: { chat: { offset: 3, epoch: 'e1' }, news: null }, resume: { token: 'abc.def' } },
+      { t: 'hello', v: 1, subs: { chat: { offset: 3, epoch: 'e1' }, news: null }, resume: { token: 'abc.def', lastSeq: 0 }, instance: 'i1' },
       { t: 'pub', seq: 1, topic: 'chat', data: { text: 'hi' } },
       { t: 'send', seq: 2, data: [1, 2] },
       { t: 'sub', topic: 'a/b:c', from: { offset: 0, epoch: 'e' } },

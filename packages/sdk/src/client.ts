@@ -153,7 +153,7 @@ export class LifelineClient<T = unknown> {
         }
         case 'persist':
           if (!this.storage) return
-          if (e.part === 'outbox') return saveOutbox(this.storage, this.key, this.core.session.outbox.entries)
+          if (e.part === 'outbox') return saveOutbox(this.storage, this.key, this.core.session.outbox.entries, this.core.session.outbox.lastSeq)
           return saveSession(this.storage, this.key, this.core.session.sessionId, this.core.session.token, this.core.session.positions.toJSON())
       }
     } catch (err) {

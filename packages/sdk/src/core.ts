@@ -122,7 +122,7 @@ export class SessionCore<T = unknown> {
   /** We give up on the current socket (timeout, bad frame, resync): close it and retry with backoff. */
   private drop(code: number, reason: string): void {
     this.sink.effect({ type: 'disconnect', code, reason })
-    this.lost(false)
+    this.lost(false, { code, reason })
   }
 
   private onClose(code: number, reason: string): void {
@@ -130,20 +130,35 @@ export class SessionCore<T = unknown> {
       const msg = `server refused the connection (close ${code}${reason ? `: ${reason}` : ''}); call reconnect() once fixed`
       return this.shutDown(false, new LifelineError(ErrorCode.CONNECTION_REFUSED, msg, { closeCode: code }))
     }
-    if (code === CloseCode.INVALID_TOKEN) this.session.gone()
+    if (code === CloseCode.INVALID_TOKEN) this.session.gone('expired')
+    if (code === CloseCode.TOO_BIG) this.session.tooBigClose()
     // 1012: the node is draining for a deploy; another node can take us now. Only for a session that was open,
     // so a cluster that refuses every handshake with 1012 still gets backoff rather than a tight loop.
-    this.lost(code === CloseCode.SERVICE_RESTART && this.conn.k === 'open')
+    this.lost(code === CloseCode.SERVICE_RESTART && this.conn.k === 'open', { code, reason })
   }
 
-  /** The socket is gone (already closed, or being closed by us): schedule the next attempt. */
-  private lost(now: boolean): void {
+  /**
+   * The socket is gone (already closed, or being closed by us): schedule the next attempt. `closed`: how it
+   * closed, when the server (or the platform) closed it; an attempt that never reached `welcome` is reported.
+   */
+  private lost(now: boolean, closed: { code: number; reason: string }): void {
     const c = this.conn
-    if (c.k === 'connecting') this.urlIndex++ // never reached welcome: try the next URL
     if (c.k === 'open' && this.o.now() - c.since >= this.o.backoff.resetAfterMs) this.attempt = 0
+    const delay = now ? this.o.random() * this.o.backoff.restartSpreadMs : backoffDelay(this.attempt++, this.o.backoff, this.o.random)
+    if (c.k === 'connecting') {
+      // Never reached welcome: say so (a refused port, a bad URL, an HTTP error on the upgrade are otherwise
+      // invisible), then try the next URL.
+      const url = this.o.urls[this.urlIndex % this.o.urls.length]!
+      const cause = closed.reason || 'connection closed'
+      const status = /\b([1-5]\d\d)\b/.exec(cause)?.[1]
+      const details = { url, cause, closeCode: closed.code, retryInMs: Math.round(delay), ...(status ? { status: Number(status) } : {}) }
+      const message = `connection to ${url} failed (close ${closed.code}: ${cause}); retrying in ${details.retryInMs} ms`
+      this.sink.emit('error', new LifelineError(ErrorCode.CONNECT_FAILED, message, details))
+      this.urlIndex++
+    }
     this.sink.timer('silence', null)
     this.go({ k: 'waiting' })
-    this.sink.timer('retry', now ? this.o.random() * this.o.backoff.restartSpreadMs : backoffDelay(this.attempt++, this.o.backoff, this.o.random))
+    this.sink.timer('retry', delay)
   }
 
   private onSilenceTimer(): void {

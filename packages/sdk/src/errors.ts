@@ -1,5 +1,14 @@
 import { ErrorCode } from '@lifeline/protocol'
 
+export interface ErrorDetails {
+  topic?: string
+  closeCode?: number
+  url?: string
+  cause?: string
+  status?: number
+  retryInMs?: number
+}
+
 /**
  * Every error the SDK hands to the app: rejected promises and `error` events alike. `code` is stable (see
  * ErrorCode in @lifeline/protocol); `message` says what was wrong and what to do. Server-sent codes
@@ -10,14 +19,21 @@ export class LifelineError extends Error {
   readonly code: ErrorCode
   /** The topic the error concerns, when one does (INVALID_DATA, RESERVED_TOPIC, a refused subscribe). */
   readonly topic?: string
-  /** The close code that caused it (CONNECTION_REFUSED). */
+  /** The close code that caused it (CONNECTION_REFUSED, CONNECT_FAILED). */
   readonly closeCode?: number
+  /** CONNECT_FAILED: the URL of the failed attempt. */
+  readonly url?: string
+  /** CONNECT_FAILED: what the platform said (browsers say nothing more than "closed", Node says why). */
+  override readonly cause?: string
+  /** CONNECT_FAILED: the HTTP status of a refused upgrade, when the platform tells it (Node's `ws` does, browsers do not). */
+  readonly status?: number
+  /** CONNECT_FAILED: milliseconds until the next attempt. */
+  readonly retryInMs?: number
 
-  constructor(code: ErrorCode, message: string, extra?: { topic?: string; closeCode?: number }) {
+  constructor(code: ErrorCode, message: string, extra?: ErrorDetails) {
     super(message)
     this.code = code
-    if (extra?.topic !== undefined) this.topic = extra.topic
-    if (extra?.closeCode !== undefined) this.closeCode = extra.closeCode
+    if (extra) Object.assign(this, extra)
   }
 }
 

@@ -45,12 +45,21 @@ export interface Resolved<T> {
 }
 
 export function resolveOptions<T>(o: ClientOptions<T>): Resolved<T> {
-  const urls = typeof o.url === 'string' ? [o.url] : [...o.url]
-  if (urls.length === 0 || urls.some((u) => typeof u !== 'string' || u === '')) {
-    throw new TypeError('createClient: `url` must be a non-empty string or array of strings')
+  const given = o?.url
+  const urls: unknown[] = typeof given === 'string' ? [given] : Array.isArray(given) ? [...given] : []
+  if (urls.length === 0) throw new TypeError('createClient: `url` is required: a ws:// or wss:// URL, or an array of them')
+  for (const u of urls) {
+    let scheme = ''
+    try {
+      scheme = new URL(u as string).protocol
+    } catch {
+      // not a URL at all: reported below
+    }
+    // http(s) too: WebSocket constructors (ws, current browsers) take them as ws(s).
+    if (!/^(wss?|https?):$/.test(scheme)) throw new TypeError(`createClient: url ${JSON.stringify(u)} is not a ws://, wss://, http:// or https:// URL`)
   }
   const r: Resolved<T> = {
-    urls,
+    urls: urls as string[],
     backoff: { ...DEFAULTS.backoff, ...o.backoff },
     outbox: { ...DEFAULTS.outbox, ...o.outbox },
     connectTimeoutMs: o.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,

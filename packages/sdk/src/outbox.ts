@@ -38,6 +38,15 @@ export function newEntry(topic: string | undefined, json: string, ticket?: unkno
   return topic === undefined ? { ticket, json, bytes, seq: 0 } : { ticket, topic, json, bytes, seq: 0 }
 }
 
+/**
+ * The most bytes an entry's frame can take on the wire: `e.bytes` plus the envelope (`{"t":"pub","seq":…,
+ * "topic":"…","data":…}` is 33 bytes and the seq's digits, at most 16). Topics need no JSON escaping (their
+ * alphabet is [\w.:/-]), so this is exact up to the seq's digits, which it counts at their maximum.
+ */
+export function frameBytes(e: Entry): number {
+  return e.bytes + 49
+}
+
 /** The wire text of an entry (built by hand so the JSON of `data` is not parsed and re-encoded). */
 export function frameText(e: Entry): string {
   return e.topic === undefined
@@ -48,7 +57,10 @@ export function frameText(e: Entry): string {
 export class Outbox {
   entries: Entry[] = []
   bytes = 0
-  /** Highest seq handed out on the current connection. */
+  /**
+   * Highest seq handed out in this session (persisted: `hello.resume.lastSeq` tells the server how far this
+   * client's knowledge of its own writes goes).
+   */
   lastSeq = 0
 
   constructor(readonly limits: OutboxLimits) {}
@@ -136,7 +148,8 @@ export class Outbox {
     return all
   }
 
-  private remove(e: Entry): void {
+  /** Take one entry out (refused before it was sent). */
+  remove(e: Entry): void {
     this.entries.splice(this.entries.indexOf(e), 1)
     this.bytes -= e.bytes
   }

@@ -65,7 +65,8 @@ export class Positions {
 
   /** The `subs` of a `hello`: each topic with its position, or null for "live from now". */
   subs(topics: Iterable<string>): Record<string, Position | null> {
-    const out: Record<string, Position | null> = {}
+    // No prototype: `__proto__` is a valid topic name, and on a plain object it would set the prototype instead.
+    const out = Object.create(null) as Record<string, Position | null>
     for (const t of topics) {
       const p = this.map.get(t)
       out[t] = p ? { offset: p.offset, epoch: p.epoch } : null

@@ -3,12 +3,12 @@
  * session frames (welcome, ack, subscribed, msg, error) and the app's calls, appending effects to the shared
  * sink. It never opens, closes or times anything: core.ts owns the connection and tells it whether it is open.
  */
-import { ErrorCode, INBOX_TOPIC, PROTOCOL_VERSION } from '@lifeline/protocol'
+import { DEFAULT_LIMITS, ErrorCode, INBOX_TOPIC, jsonDepthExceeds, MAX_DATA_DEPTH, PROTOCOL_VERSION } from '@lifeline/protocol'
 import type { ErrorFrame, Hello, Msg, Subscribed, Welcome } from '@lifeline/protocol'
 import type { Sink } from './effects.js'
 import { LifelineError } from './errors.js'
 import type { Resolved } from './options.js'
-import { frameText, newEntry, Outbox } from './outbox.js'
+import { frameBytes, frameText, newEntry, Outbox, type Entry } from './outbox.js'
 import { Positions } from './positions.js'
 import type { Restored } from './storage.js'
 import type { SchemaLike } from './types.js'
@@ -27,6 +27,18 @@ export class Session<T> {
   /** Topics the server knows of on the current connection (sent in hello or sub). */
   private told = new Set<string>()
   private resumeAsked = false
+  /**
+   * This client object's id in `hello.instance`: random, made once, never persisted, so a copy of the persisted
+   * state (a duplicated tab) is another instance while this client retrying its own resume is the same one.
+   */
+  private readonly instance: string
+  /** Connection attempts of this client object (`hello.attempt`): a late hello of an older one claims nothing. */
+  private attempt = 0
+  /** The server's limits, from the last `welcome` (until then the protocol's defaults). */
+  private maxFrameBytes: number = DEFAULT_LIMITS.maxFrameBytes
+  private maxSubscriptions: number = DEFAULT_LIMITS.maxSubscriptions
+  /** Lowered by a close 1009 below the frame that caused it, whatever the next welcome says: never resend it. */
+  private tooBigCap = Infinity
 
   constructor(
     private readonly sink: Sink<T>,
@@ -38,24 +50,35 @@ export class Session<T> {
     this.positions = new Positions(restored?.positions)
     this.outbox = new Outbox(o.outbox)
     for (const e of restored?.outbox ?? []) this.outbox.entries.push(e), (this.outbox.bytes += e.bytes)
+    this.outbox.lastSeq = restored?.lastSeq ?? 0
+    this.instance = Math.floor(o.random() * 2 ** 52).toString(36) + Math.floor(o.random() * 2 ** 52).toString(36)
   }
 
   /** The first frame of a connection: resume token (if any) and every topic with its position. */
   hello(): Hello {
     this.resumeAsked = this.token !== undefined
     this.told = new Set(this.desired)
-    const subs = this.positions.subs(this.desired)
-    return this.token === undefined ? { t: 'hello', v: PROTOCOL_VERSION, subs } : { t: 'hello', v: PROTOCOL_VERSION, resume: { token: this.token }, subs }
+    const hello: Hello = { t: 'hello', v: PROTOCOL_VERSION, instance: this.instance, attempt: ++this.attempt, subs: this.positions.subs(this.desired) }
+    if (this.token !== undefined) hello.resume = { token: this.token, lastSeq: this.outbox.lastSeq }
+    return hello
   }
 
   /** After `welcome` (the core has just marked the connection open). */
   welcome(f: Welcome): void {
     const s = this.sink
-    if (this.resumeAsked && !f.resumed) this.gone()
+    if (this.resumeAsked && !f.resumed) this.gone(f.reset === 'taken' ? 'taken' : 'expired')
     this.sessionId = f.session.id
     this.token = f.session.token
+    this.maxFrameBytes = f.maxFrameBytes ?? DEFAULT_LIMITS.maxFrameBytes
+    this.maxSubscriptions = f.maxSubscriptions ?? DEFAULT_LIMITS.maxSubscriptions
+    const done = this.outbox.ack(f.acked)
+    // Never (re)send what this server would close 1009 on: refuse it at once, before seqs are renumbered.
+    for (const e of this.outbox.entries.filter((x) => frameBytes(x) > this.frameLimit())) {
+      this.outbox.remove(e)
+      s.settle(e, this.tooBig(e))
+    }
     // Everything above `acked` is known not applied: renumber it from acked + 1 and send it again, in order.
-    const { done, send } = this.outbox.renumber(f.acked)
+    const { send } = this.outbox.renumber(f.acked)
     s.settleAll(done)
     s.persist('session')
     s.persist('outbox')
@@ -64,11 +87,20 @@ export class Session<T> {
     for (const e of send) s.effect({ type: 'write', text: frameText(e) })
   }
 
-  /** The session no longer exists on the server (welcome.resumed false, or close 4403). */
-  gone(): void {
+  /**
+   * The session no longer exists for this client: `expired` (welcome.resumed false, or close 4403), or `taken`
+   * (another client resumed it from a copy of this client's persisted state). After `expired`, sends that were
+   * written to a socket have an unknown fate and the rest go to the new session. After `taken`, every pending
+   * send has an unknown fate: the copy holds them too and may deliver them, so none is sent again.
+   */
+  gone(reason: 'expired' | 'taken'): void {
     const s = this.sink
-    const lost = this.outbox.reset()
-    const error = new LifelineError(ErrorCode.SESSION_RESET, 'the session expired on the server; this send may or may not have been applied')
+    const taken = reason === 'taken'
+    const lost = taken ? this.outbox.clear() : this.outbox.reset()
+    this.outbox.lastSeq = 0
+    const error = taken
+      ? new LifelineError(ErrorCode.SESSION_TAKEN, 'another client resumed this session from a copy of its persisted state (a duplicated tab?); this send may or may not be applied by it')
+      : new LifelineError(ErrorCode.SESSION_RESET, 'the session expired on the server; this send may or may not have been applied')
     for (const e of lost) s.settle(e, error)
     this.positions.delete(INBOX_TOPIC) // a new session has a new inbox
     this.token = undefined
@@ -76,7 +108,15 @@ export class Session<T> {
     this.resumeAsked = false
     s.persist('session')
     s.persist('outbox')
-    s.emit('reset', { unconfirmed: lost.map((e) => (e.topic === undefined ? { data: JSON.parse(e.json) as unknown } : { topic: e.topic, data: JSON.parse(e.json) as unknown })) })
+    if (taken) s.emit('error', new LifelineError(ErrorCode.SESSION_TAKEN, `session taken over by another client; starting a new one (${lost.length} sends unconfirmed)`))
+    s.emit('reset', { reason, unconfirmed: lost.map((e) => (e.topic === undefined ? { data: JSON.parse(e.json) as unknown } : { topic: e.topic, data: JSON.parse(e.json) as unknown })) })
+  }
+
+  /** Close 1009: a frame of ours was too big for the server. The culprit is the largest one it had not acked. */
+  tooBigClose(): void {
+    let largest = 0
+    for (const e of this.outbox.entries) if (e.seq !== 0) largest = Math.max(largest, frameBytes(e))
+    if (largest > 0) this.tooBigCap = Math.min(this.tooBigCap, largest - 1)
   }
 
   ack(seq: number): void {
@@ -90,8 +130,12 @@ export class Session<T> {
       // STORE_UNAVAILABLE: not applied, seq not consumed; the entry stays and is resent after the next welcome.
       const e = f.code === ErrorCode.STORE_UNAVAILABLE ? undefined : this.outbox.refuse(f.seq)
       if (e) s.settle(e, error), s.persist('outbox')
-    } else if (f.topic !== undefined && f.topic !== INBOX_TOPIC && this.desired.has(f.topic) && !this.active.has(f.topic)) {
+    } else if (f.topic !== undefined && f.topic !== INBOX_TOPIC && this.desired.has(f.topic)) {
+      // A refused subscribe is dropped; so is an active one the server no longer has room for (a node with a
+      // lower limit than the last one), or every hello would ask for it again.
+      if (this.active.has(f.topic) && f.code !== ErrorCode.TOO_MANY_SUBSCRIPTIONS) return s.emit('error', error)
       this.desired.delete(f.topic)
+      this.active.delete(f.topic)
       this.told.delete(f.topic)
       s.effect({ type: 'subscribed', topic: f.topic, error })
     }
@@ -132,7 +176,8 @@ export class Session<T> {
   /** publish (topic set) or send. `closed`: the code to refuse with when the client is closed. */
   publish(topic: string | undefined, data: unknown, ticket: unknown, open: boolean, closed?: ErrorCode): void {
     const s = this.sink
-    const refuse = (code: ErrorCode, message: string) => s.effect({ type: 'settle', ticket, error: new LifelineError(code, message) })
+    const settle = (error: LifelineError) => s.effect({ type: 'settle', ticket, error })
+    const refuse = (code: ErrorCode, message: string) => settle(new LifelineError(code, message))
     if (closed) return refuse(closed, 'the client is closed')
     // Only the server writes an inbox (ctx.reply), so publishing to it is refused here rather than by a round trip.
     const bad = topic === undefined ? undefined : topic === INBOX_TOPIC ? ErrorCode.RESERVED_TOPIC : topicError(topic)
@@ -141,10 +186,16 @@ export class Session<T> {
     try {
       json = JSON.stringify(data)
     } catch (e) {
-      return refuse(ErrorCode.NOT_SERIALIZABLE, `data cannot be encoded as JSON: ${(e as Error).message}`)
+      const why = String((e as Error)?.message)
+      // A value so deep that encoding it exhausts the stack is too deep, whatever the engine calls that.
+      if (/stack|recursion/i.test(why)) return refuse(ErrorCode.DATA_TOO_DEEP, `data nests arrays/objects deeper than ${MAX_DATA_DEPTH} levels`)
+      return refuse(ErrorCode.NOT_SERIALIZABLE, `data cannot be encoded as JSON: ${why}`)
     }
     if (json === undefined) return refuse(ErrorCode.NOT_SERIALIZABLE, `data cannot be encoded as JSON (${typeof data})`)
-    const r = this.outbox.add(newEntry(topic, json, ticket))
+    if (jsonDepthExceeds(json, MAX_DATA_DEPTH)) return refuse(ErrorCode.DATA_TOO_DEEP, `data nests arrays/objects deeper than ${MAX_DATA_DEPTH} levels`)
+    const entry = newEntry(topic, json, ticket)
+    if (frameBytes(entry) > this.frameLimit()) return settle(this.tooBig(entry))
+    const r = this.outbox.add(entry)
     if (!r.ok) return refuse(ErrorCode.OUTBOX_FULL, r.message)
     const dropped = new LifelineError(ErrorCode.OUTBOX_DROPPED, 'dropped from a full outbox for a newer message (overflow: drop-oldest)')
     for (const d of r.dropped) s.settle(d, dropped)
@@ -159,6 +210,10 @@ export class Session<T> {
     if (bad) return fail(bad, `cannot subscribe to ${JSON.stringify(topic)}: not a valid topic name`)
     if (closed) return fail(closed, 'the client is closed')
     if (this.active.has(topic)) return this.sink.effect({ type: 'subscribed', topic })
+    // @inbox is always desired and does not count against the server's limit.
+    if (!this.desired.has(topic) && this.desired.size - 1 >= this.maxSubscriptions) {
+      return fail(ErrorCode.TOO_MANY_SUBSCRIPTIONS, `cannot subscribe to ${JSON.stringify(topic)}: the server allows ${this.maxSubscriptions} topics per connection; unsubscribe one first`)
+    }
     this.desired.add(topic)
     if (open && !this.told.has(topic)) this.sendSub(topic)
   }
@@ -178,6 +233,14 @@ export class Session<T> {
   shutDown(error: LifelineError): void {
     for (const e of this.outbox.clear()) this.sink.settle(e, error)
     for (const t of this.desired) if (!this.active.has(t)) this.sink.effect({ type: 'subscribed', topic: t, error })
+  }
+
+  private frameLimit(): number {
+    return Math.min(this.maxFrameBytes, this.tooBigCap)
+  }
+
+  private tooBig(e: Entry): LifelineError {
+    return new LifelineError(ErrorCode.MESSAGE_TOO_BIG, `message is ${frameBytes(e)} bytes as a frame, over the server's limit of ${this.frameLimit()} (maxFrameBytes); it was not sent`)
   }
 
   private sendSub(topic: string): void {

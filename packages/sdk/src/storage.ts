@@ -12,6 +12,8 @@ export interface Restored {
   token: string | undefined
   positions: Record<string, Position>
   outbox: Entry[]
+  /** The highest seq the stored session had assigned (0 when unknown). */
+  lastSeq: number
 }
 
 /** A storage held in memory: survives a client being replaced in the same process (tests, SSR, workers). */
@@ -26,8 +28,9 @@ export function memoryStorage(): StorageLike {
 
 export function load(storage: StorageLike, key: string): Restored {
   const s = read(storage, `${key}:session`) as { sid?: unknown; token?: unknown; positions?: unknown } | undefined
-  const o = read(storage, `${key}:outbox`)
-  const r: Restored = { sessionId: null, token: undefined, positions: {}, outbox: [] }
+  const o = read(storage, `${key}:outbox`) as { seq?: unknown; e?: unknown } | undefined
+  // Topic names are keys here and `__proto__` is a valid topic: no prototype, so it stays a plain key.
+  const r: Restored = { sessionId: null, token: undefined, positions: Object.create(null) as Record<string, Position>, outbox: [], lastSeq: 0 }
   // Only values the server would accept in `hello`: a stored value it refuses would fail every connection.
   if (s && typeof s.sid === 'string' && typeof s.token === 'string' && s.token.length <= 512) (r.sessionId = s.sid), (r.token = s.token)
   if (s && typeof s.positions === 'object' && s.positions) {
@@ -36,13 +39,16 @@ export function load(storage: StorageLike, key: string): Restored {
       if (ok) r.positions[t] = { offset: p!.offset!, epoch: p!.epoch! }
     }
   }
-  if (Array.isArray(o)) {
-    for (const x of o as { s?: unknown; t?: unknown; d?: unknown }[]) {
+  if (o && Number.isSafeInteger(o.seq) && (o.seq as number) >= 0 && Array.isArray(o.e)) {
+    const entries: Entry[] = []
+    for (const x of o.e as { s?: unknown; t?: unknown; d?: unknown }[]) {
       if (!x || !Number.isSafeInteger(x.s) || !('d' in x) || (x.t !== undefined && typeof x.t !== 'string')) return r
       const e = newEntry(x.t as string | undefined, JSON.stringify(x.d))
       e.seq = x.s as number
-      r.outbox.push(e)
+      entries.push(e)
     }
+    r.outbox = entries
+    r.lastSeq = Math.max(o.seq as number, ...entries.map((e) => e.seq))
   }
   return r
 }
@@ -51,11 +57,14 @@ export function saveSession(storage: StorageLike, key: string, sid: string | nul
   write(storage, `${key}:session`, JSON.stringify({ sid, token, positions }))
 }
 
-export function saveOutbox(storage: StorageLike, key: string, entries: Entry[]): void {
-  if (entries.length === 0) return remove(storage, `${key}:outbox`)
+/**
+ * The outbox and the highest seq assigned (`lastSeq`), saved before any of those seqs is written to a socket,
+ * so a reload resumes with exactly what this client had sent.
+ */
+export function saveOutbox(storage: StorageLike, key: string, entries: Entry[], lastSeq: number): void {
   // Built by hand: each entry's data is already JSON text, so it is embedded rather than escaped twice.
   const items = entries.map((e) => `{"s":${e.seq},${e.topic === undefined ? '' : `"t":${JSON.stringify(e.topic)},`}"d":${e.json}}`)
-  write(storage, `${key}:outbox`, `[${items.join(',')}]`)
+  write(storage, `${key}:outbox`, `{"seq":${lastSeq},"e":[${items.join(',')}]}`)
 }
 
 function read(storage: StorageLike, k: string): unknown {
@@ -72,13 +81,5 @@ function write(storage: StorageLike, k: string, v: string): void {
     storage.setItem(k, v)
   } catch {
     // Quota or private mode: keep running without persistence rather than fail the app's call.
-  }
-}
-
-function remove(storage: StorageLike, k: string): void {
-  try {
-    storage.removeItem(k)
-  } catch {
-    // as in write()
   }
 }

@@ -93,7 +93,16 @@ export interface Unconfirmed {
   data: unknown
 }
 export interface ResetEvent {
-  /** Sends that had been written to a socket of the lost session: they may or may not have been applied. */
+  /**
+   * 'expired': the session is gone on the server (past its TTL, or the store lost it). 'taken': another client
+   * resumed it from a copy of this client's persisted state (a duplicated tab), so this one must not write to it.
+   */
+  reason: 'expired' | 'taken'
+  /**
+   * Sends whose fate is unknown; their promises reject (SESSION_RESET, SESSION_TAKEN). After 'expired': those
+   * written to a socket of the lost session (the rest go to the new one). After 'taken': every pending send,
+   * because the other copy holds them too and may deliver them.
+   */
   unconfirmed: Unconfirmed[]
 }
 

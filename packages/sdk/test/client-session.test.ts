@@ -73,7 +73,7 @@ describe('client session guarantees', () => {
     expect(await a).toBe(ErrorCode.SESSION_RESET)
     expect(await b).toBe(ErrorCode.SESSION_RESET)
     await cc
-    expect(seen.resets).toEqual([{ unconfirmed: [{ topic: 't', data: 'a' }, { data: 'b' }] }])
+    expect(seen.resets).toEqual([{ reason: 'expired', unconfirmed: [{ topic: 't', data: 'a' }, { data: 'b' }] }])
     expect(c.sessionId).not.toBe(oldId)
     expect(pubs(srv, 1)).toEqual([1]) // renumbered from 1 in the new session
     appliedOnce('reset', srv, ['c'])
@@ -126,7 +126,7 @@ describe('client session guarantees', () => {
     srv.expire(first.c.sessionId!)
     const second = client(srv, { persist: storage })
     await vi.waitFor(() => expect(second.seen.resets).toHaveLength(1), { interval: 5 })
-    expect(second.seen.resets[0]).toEqual({ unconfirmed: [{ topic: 't', data: 'x' }] })
+    expect(second.seen.resets[0]).toEqual({ reason: 'expired', unconfirmed: [{ topic: 't', data: 'x' }] })
     await vi.waitFor(() => expect(second.c.pending).toBe(0), { interval: 5 })
     expect(pubs(srv, 1)).toEqual([1]) // z, numbered from 1 in the new session
     appliedOnce('reload after expiry', srv, ['z'])

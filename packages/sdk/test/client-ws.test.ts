@@ -75,14 +75,16 @@ describe('client over real sockets (ws on Node 20)', () => {
     expect(srv.conns).toHaveLength(1)
   })
 
-  it('a URL the WebSocket constructor rejects fails that attempt only (no throw, no partysocket retry loop)', async () => {
+  it('a URL the WebSocket constructor rejects fails that attempt only (reported, no throw); the next URL works', async () => {
     const srv = await realServer('badurl')
-    const c = client(['http://[not a url', srv.url])
+    // A valid URL that `ws` refuses (WebSockets have no fragments): the constructor throws.
+    const c = client(['ws://127.0.0.1:1/#fragment', srv.url])
     const seen = new Ledger(c)
     await c.subscribe('t')
     expect(c.state).toBe('open')
     expect(srv.conns).toHaveLength(1)
     expect(seen.states).toEqual(['open'])
+    expect(seen.errors.map((e) => [e.code, e.url])).toEqual([[ErrorCode.CONNECT_FAILED, 'ws://127.0.0.1:1/#fragment']])
   })
 
   it('4401 from the server stops the client with CONNECTION_REFUSED and rejects what was pending', async () => {

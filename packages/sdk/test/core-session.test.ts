@@ -20,6 +20,20 @@ describe('session core: seq and outbox', () => {
     expect(settled(h.frame({ t: 'ack', seq: 3 }))).toEqual([{ ticket: 3 }])
   })
 
+  it('close 1009 never loops: the frame that caused it is refused (MESSAGE_TOO_BIG) at the next welcome, not resent', () => {
+    const h = harness()
+    h.open()
+    // Under the announced 1 MiB, but this server's real limit is lower: it closes 1009 on it.
+    expect(writes(h.step(pub('t', 'x'.repeat(100_000), 'big'), pub('t', 'small', 'small')))).toHaveLength(2)
+    h.step({ type: 'socket-close', code: CloseCode.TOO_BIG, reason: 'Max payload size exceeded' })
+    h.step({ type: 'timer', name: 'retry' }, { type: 'socket-open' })
+    const e = h.frame({ t: 'welcome', session: { id: 's1', token: 'tok2' }, resumed: true, node: 'n1', acked: 0, heartbeatMs: 2000, timeoutMs: 5000 })
+    expect(settled(e)).toEqual([{ ticket: 'big', code: ErrorCode.MESSAGE_TOO_BIG }])
+    expect(writes(e)).toEqual([{ t: 'pub', seq: 1, topic: 't', data: 'small' }])
+    // And a new call of that size is refused at once, without a round trip.
+    expect(settled(h.step(pub('t', 'y'.repeat(100_000), 'again')))).toEqual([{ ticket: 'again', code: ErrorCode.MESSAGE_TOO_BIG }])
+  })
+
   it('persists the outbox before writing a frame, so a reload finds the seq it was sent with', () => {
     const h = harness()
     h.open()
@@ -58,7 +72,7 @@ describe('session core: seq and outbox', () => {
     h.step({ type: 'socket-close', code: 1006, reason: '' }, pub('t', 'never', 3))
     h.take()
     const e = h.open({ id: 'new', resumed: false })
-    expect(emitted(e, 'reset')).toEqual([{ unconfirmed: [{ topic: 't', data: 'sent1' }, { data: 'sent2' }] }])
+    expect(emitted(e, 'reset')).toEqual([{ reason: 'expired', unconfirmed: [{ topic: 't', data: 'sent1' }, { data: 'sent2' }] }])
     expect(settled(e)).toEqual([
       { ticket: 1, code: ErrorCode.SESSION_RESET },
       { ticket: 2, code: ErrorCode.SESSION_RESET },
@@ -73,9 +87,9 @@ describe('session core: seq and outbox', () => {
     h.open()
     h.step(pub('t', 1, 'a'))
     const e = h.step({ type: 'socket-close', code: CloseCode.INVALID_TOKEN, reason: '' })
-    expect(emitted(e, 'reset')).toEqual([{ unconfirmed: [{ topic: 't', data: 1 }] }])
+    expect(emitted(e, 'reset')).toEqual([{ reason: 'expired', unconfirmed: [{ topic: 't', data: 1 }] }])
     const hello = writes(h.step({ type: 'timer', name: 'retry' }, { type: 'socket-open' }))[0]
-    expect(hello).toEqual({ t: 'hello', v: 1, subs: { '@inbox': null } })
+    expect(hello).toEqual({ t: 'hello', v: 1, instance: expect.any(String), attempt: 2, subs: { '@inbox': null } })
     expect(emitted(h.open({ resumed: false }), 'reset')).toEqual([]) // did not ask to resume: nothing lost again
   })
 

@@ -8,7 +8,7 @@ describe('session core: state transitions', () => {
     expect(h.core.state).toBe('connecting')
     const start = h.step({ type: 'start' })
     expect(start).toContainEqual({ type: 'connect', url: 'ws://lifeline.test/ws' })
-    expect(writes(h.step({ type: 'socket-open' }))).toEqual([{ t: 'hello', v: 1, subs: { '@inbox': null } }])
+    expect(writes(h.step({ type: 'socket-open' }))).toEqual([{ t: 'hello', v: 1, instance: expect.any(String), attempt: 1, subs: { '@inbox': null } }])
     h.open()
     h.step({ type: 'socket-close', code: 1006, reason: '' })
     h.open({ resumed: true })
@@ -152,7 +152,8 @@ describe('session core: bad input', () => {
   it('frames out of protocol order are bad frames too (msg before welcome, second welcome)', () => {
     const h = harness()
     h.step({ type: 'start' }, { type: 'socket-open' })
-    expect(emitted(h.frame(msg('@inbox', 1)), 'error')).toHaveLength(1)
+    // The bad frame, then the failed attempt it ended (it never reached welcome).
+    expect(emitted(h.frame(msg('@inbox', 1)), 'error').map((e) => e.code)).toEqual([ErrorCode.BAD_SERVER_FRAME, ErrorCode.CONNECT_FAILED])
     h.open()
     const again = { t: 'welcome', session: { id: 's', token: 't' }, resumed: true, node: 'n', acked: 0, heartbeatMs: 1, timeoutMs: 1 }
     expect(emitted(h.frame(again), 'error')).toHaveLength(1)

@@ -3,7 +3,7 @@
  * output line by line, and know when it exited. No policy (restarts, routing): that is the supervisor's.
  */
 import { fork, type ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { hostIpcStore } from '../store/ipc-host.js'
@@ -107,6 +107,19 @@ export class NodeProcess {
     })
   }
 
+  /**
+   * Resolves once the process is (or is no longer) stopped by SIGSTOP, as the kernel reports it in
+   * /proc/<pid>/stat; at once where there is no /proc, or after `timeoutMs` (default 2 s) in any case.
+   */
+  async stopped(want: boolean, timeoutMs = 2_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    while (this.alive && Date.now() < deadline) {
+      const state = processState(this.pid)
+      if (state === undefined || (state === 'T') === want) return
+      await new Promise((resolve) => setTimeout(resolve, 2))
+    }
+  }
+
   /** Sends a signal if the process is alive; false if it was already gone. */
   signal(signal: NodeJS.Signals): boolean {
     if (!this.alive) return false
@@ -130,6 +143,18 @@ export class NodeProcess {
       if (this.recent.length > 20) this.recent.shift()
       this.options.log(`[${this.id}] ${line}`, name)
     })
+  }
+}
+
+/** The state letter of /proc/<pid>/stat (R, S, T for stopped …), or undefined where there is none (not Linux). */
+function processState(pid: number | undefined): string | undefined {
+  if (pid === undefined) return undefined
+  try {
+    // The command name is in parentheses and may contain spaces: the state follows the last ') '.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(') ') + 2, stat.lastIndexOf(') ') + 3)
+  } catch {
+    return undefined
   }
 }
 

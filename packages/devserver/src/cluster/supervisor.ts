@@ -101,12 +101,16 @@ export class Supervisor implements Cluster {
     const slot = this.live(id)
     slot.proc?.signal('SIGSTOP')
     slot.phase = 'frozen'
+    // SIGSTOP takes effect when the kernel next schedules the process, not when kill() returns: a test that
+    // writes to the node right after freeze() must find it stopped.
+    await slot.proc?.stopped(true)
   }
 
   async thaw(id: string): Promise<void> {
     const slot = this.live(id)
     slot.proc?.signal('SIGCONT')
     if (slot.phase === 'frozen') slot.phase = 'running'
+    await slot.proc?.stopped(false)
   }
 
   async addNode(): Promise<ClusterNode> {

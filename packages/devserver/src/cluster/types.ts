@@ -51,7 +51,7 @@ export interface ClusterOptions extends NodeProcessOptions {
   /** Balancer health checks; defaults in balancer/health.ts. */
   health?: { intervalMs?: number; timeoutMs?: number; downAfter?: number; upAfter?: number }
   /** Memory store retention (ignored with Redis); defaults in store/retention.ts. */
-  retention?: { maxMessages?: number; maxAgeMs?: number }
+  retention?: { maxMessages?: number; maxAgeMs?: number; maxBytes?: number; maxTotalBytes?: number }
   /** How long a node may take to start listening. Default 15 s: a cold start on a busy 2-core machine takes ~1 s. */
   startTimeoutMs?: number
   /**

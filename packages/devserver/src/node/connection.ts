@@ -5,12 +5,12 @@
  */
 import type { IncomingMessage } from 'node:http'
 import type { WebSocket } from 'ws'
-import { CloseCode, decodeClientFrame, encode, ErrorCode, PROTOCOL_VERSION, type Frame } from '@lifeline/protocol'
+import { CloseCode, decodeClientFrame, encode, ErrorCode, INBOX_TOPIC, PROTOCOL_VERSION, type Frame } from '@lifeline/protocol'
 import { TokenBucket } from './rate-limit.js'
 import { Liveness } from './liveness.js'
 import { Subscription, type Outlet } from './subscription.js'
 import { hello as openSession } from './hello.js'
-import { pub, send } from './ops.js'
+import { pub, refuseOp, send } from './ops.js'
 import type { NodeContext } from './context.js'
 
 /** Input bytes queued behind a slow store before the connection is cut (4429): bounds memory per socket. */
@@ -82,6 +82,14 @@ export class Connection implements Outlet {
   private onFrame(data: Buffer): void {
     if (this.phase.t === 'closed') return
     const now = Date.now()
+    // A frame read after this connection's liveness ran out sat in the socket buffer while this process was
+    // frozen (SIGSTOP, a VM pause): after a thaw, Node may read sockets before it runs the timer that would have
+    // closed the connection. Its client has given up on this socket, so nothing it said here may act now. (A
+    // resume hello cannot claim late in any case: `hello.attempt` tells the store it is older than the claim
+    // the session has now; see store/types.ts Claim.)
+    if (this.liveness.silentFor(now) > this.ctx.options.timeoutMs) {
+      return this.close(CloseCode.HEARTBEAT_TIMEOUT, `frame read ${this.liveness.silentFor(now)} ms after the last sign of life; not handled`)
+    }
     this.liveness.frame(now)
     if (!this.bucket.take(now)) return this.refuse(ErrorCode.RATE_LIMITED, 'too many frames on this connection', CloseCode.RATE_LIMITED)
     const decoded = decodeClientFrame(data.toString('utf8'))
@@ -94,13 +102,20 @@ export class Connection implements Outlet {
     // A bad frame is queued like a good one: frames before it still get their acks, in order, then the close.
     this.queuedBytes += data.length
     this.queue = this.queue
-      .then(() => (this.phase.t === 'closed' ? undefined : this.handle(decoded)))
+      .then(() => (this.phase.t === 'closed' ? undefined : this.handle(decoded, data.length)))
       .catch((e: unknown) => this.internalError(e))
       .finally(() => (this.queuedBytes -= data.length))
   }
 
-  private async handle(decoded: ReturnType<typeof decodeClientFrame>): Promise<void> {
-    if (!decoded.ok) return this.refuse(decoded.error.code, decoded.error.message, CloseCode.BAD_FRAME)
+  /** `bytes`: the frame's size, an upper bound of its data's that stores bounding retention by bytes can use. */
+  private async handle(decoded: ReturnType<typeof decodeClientFrame>, bytes: number): Promise<void> {
+    if (!decoded.ok) {
+      const { code, message, seq } = decoded.error
+      // Data too deep in a pub/send: that op is refused for good (its seq consumed), the connection goes on, so
+      // the client's outbox does not resend it forever. Anything else malformed ends the connection.
+      if (seq !== undefined && this.phase.t === 'open') return refuseOp(this, seq, { code, message })
+      return this.refuse(code, message, CloseCode.BAD_FRAME)
+    }
     const frame = decoded.frame
     if (frame.t === 'hello') {
       if (this.phase.t !== 'awaiting-hello') return this.refuse(ErrorCode.HELLO_EXPECTED, 'hello was already received on this connection', CloseCode.BAD_FRAME)
@@ -112,7 +127,7 @@ export class Connection implements Outlet {
     if (this.phase.t !== 'open') return this.refuse(ErrorCode.HELLO_EXPECTED, `expected hello as the first frame, got ${frame.t}`, CloseCode.BAD_FRAME)
     switch (frame.t) {
       case 'pub':
-        return pub(this, frame)
+        return pub(this, frame, bytes)
       case 'send':
         return send(this, frame)
       case 'sub':
@@ -127,14 +142,18 @@ export class Connection implements Outlet {
   /** Subscribe (or re-subscribe) `topic` from `from`. `@inbox` is always the caller's own. */
   subscribe(topic: string, from: { offset: number; epoch: string } | null): void {
     if (this.phase.t !== 'open') return
-    if (topic !== '@inbox' && topic.startsWith('@')) {
+    if (topic !== INBOX_TOPIC && topic.startsWith('@')) {
       return this.send(encode({ t: 'error', code: ErrorCode.RESERVED_TOPIC, message: `topic ${topic} is reserved`, topic }))
     }
     this.subs.get(topic)?.stop()
-    if (!this.subs.has(topic) && this.subs.size >= this.ctx.options.maxSubscriptions) {
-      return this.refuse(ErrorCode.BAD_FRAME, `sub.topic: at most ${this.ctx.options.maxSubscriptions} topics per connection`, CloseCode.BAD_FRAME)
+    const max = this.ctx.options.maxSubscriptions
+    // @inbox is the session's own and always there: it does not count against the limit.
+    const counted = this.subs.size - (this.subs.has(INBOX_TOPIC) ? 1 : 0)
+    if (topic !== INBOX_TOPIC && !this.subs.has(topic) && counted >= max) {
+      const message = `cannot subscribe to ${topic}: at most ${max} topics per connection (besides @inbox)`
+      return this.send(encode({ t: 'error', code: ErrorCode.TOO_MANY_SUBSCRIPTIONS, message, topic }))
     }
-    const storeTopic = topic === '@inbox' ? this.phase.inbox : topic
+    const storeTopic = topic === INBOX_TOPIC ? this.phase.inbox : topic
     const sub = new Subscription(topic, storeTopic, this.ctx.store, this.ctx.hub, this)
     this.subs.set(topic, sub)
     void sub.start(from)

@@ -14,6 +14,7 @@ export interface ResolvedOptions {
   rateLimit: RateLimit
   maxBufferedBytes: number
   maxSubscriptions: number
+  handlerTimeoutMs: number
   authorize: AuthorizeHook | undefined
   onMessage: MessageHandler
 }

@@ -16,6 +16,7 @@ import { Connection } from './connection.js'
 import type { NodeContext, ResolvedOptions } from './context.js'
 import { TopicHub } from './hub.js'
 import { echoToInbox, NODE_DEFAULTS, type NodeOptions } from './options.js'
+import { answerClientError, guardRequest, SERVER_OPTIONS } from '../http/guard.js'
 
 export type NodeStatus = 'running' | 'draining' | 'closed'
 
@@ -61,6 +62,7 @@ export async function createNode(options: NodeOptions = {}): Promise<LifelineNod
     rateLimit: options.rateLimit ?? NODE_DEFAULTS.rateLimit,
     maxBufferedBytes: options.maxBufferedBytes ?? NODE_DEFAULTS.maxBufferedBytes,
     maxSubscriptions: options.maxSubscriptions ?? NODE_DEFAULTS.maxSubscriptions,
+    handlerTimeoutMs: options.handlerTimeoutMs ?? NODE_DEFAULTS.handlerTimeoutMs,
     authorize: options.authorize,
     onMessage: options.onMessage ?? echoToInbox,
   }
@@ -90,7 +92,7 @@ export async function createNode(options: NodeOptions = {}): Promise<LifelineNod
   }
 
   const ownServer = !options.server
-  const server = options.server ?? createServer()
+  const server = options.server ?? createServer(SERVER_OPTIONS)
   const wss = new WebSocketServer({
     server,
     ...(options.path ? { path: options.path } : {}),
@@ -121,10 +123,14 @@ export async function createNode(options: NodeOptions = {}): Promise<LifelineNod
     return true
   }
   if (ownServer) {
-    server.on('request', (req, res) => {
-      if (handleHealth(req, res)) return
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n')
-    })
+    server.on('clientError', answerClientError)
+    server.on(
+      'request',
+      guardRequest((req, res) => {
+        if (handleHealth(req, res)) return
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n')
+      }, ctx.log),
+    )
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
       server.listen(options.port ?? NODE_DEFAULTS.port, options.host ?? NODE_DEFAULTS.host, () => {

@@ -10,17 +10,17 @@ import { CloseCode, ErrorCode, INBOX_TOPIC, type Pub, type Send } from '@lifelin
 import type { Connection } from './connection.js'
 import type { MessageContext } from './options.js'
 
-type Append = { topic: string; data: unknown }
+type Append = { topic: string; data: unknown; bytes?: number }
 type Refusal = { code: string; message: string; topic?: string }
 
-export async function pub(conn: Connection, frame: Pub): Promise<void> {
+export async function pub(conn: Connection, frame: Pub, bytes: number): Promise<void> {
   if (!inOrder(conn, frame.seq)) return
   // Clients read @inbox; only the server writes it (ctx.reply), so nobody can forge a message into an inbox.
   if (frame.topic === INBOX_TOPIC || frame.topic.startsWith('@')) {
     const refusal = { code: ErrorCode.RESERVED_TOPIC, message: `topic ${frame.topic} is reserved: clients cannot publish to it`, topic: frame.topic }
     return commit(conn, frame.seq, [], refusal)
   }
-  return commit(conn, frame.seq, [{ topic: frame.topic, data: frame.data }])
+  return commit(conn, frame.seq, [{ topic: frame.topic, data: frame.data, bytes }])
 }
 
 export async function send(conn: Connection, frame: Send): Promise<void> {
@@ -43,7 +43,7 @@ export async function send(conn: Connection, frame: Send): Promise<void> {
     },
   }
   try {
-    await conn.ctx.options.onMessage(ctx, frame.data)
+    await withTimeout(conn.ctx.options.onMessage(ctx, frame.data), conn.ctx.options.handlerTimeoutMs)
   } catch (e) {
     const reason = (e as Error)?.message ?? String(e)
     conn.ctx.log(`onMessage threw for seq ${frame.seq}: ${reason}`)
@@ -55,6 +55,30 @@ export async function send(conn: Connection, frame: Send): Promise<void> {
     sealed = true
   }
   return commit(conn, frame.seq, appends)
+}
+
+/**
+ * The handler's promise, or a rejection once `ms` passed: a handler that never settles would otherwise hold this
+ * connection's queue (and every later frame of the session) forever. What it does after the timeout is sealed
+ * off: ctx.publish/reply throw, and the send is refused with HANDLER_FAILED.
+ */
+async function withTimeout(work: void | Promise<void>, ms: number): Promise<void> {
+  if (!(work instanceof Promise)) return
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`it did not settle within handlerTimeoutMs (${ms} ms)`)), ms)
+  })
+  try {
+    await Promise.race([work, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** An op refused before it could run (its data is too deep): its seq is consumed, with an `error` naming it. */
+export async function refuseOp(conn: Connection, seq: number, refusal: Refusal): Promise<void> {
+  if (!inOrder(conn, seq)) return
+  return commit(conn, seq, [], refusal)
 }
 
 /** Duplicates are acked at once (no handler re-run); a seq that skips ahead closes 4422. */

@@ -2,7 +2,7 @@
  * createNode options. Every default is written once, here, with its reason.
  */
 import type { IncomingMessage, Server } from 'node:http'
-import type { Hello } from '@lifeline/protocol'
+import { DEFAULT_LIMITS, type Hello } from '@lifeline/protocol'
 import type { Store } from '../store/types.js'
 import type { RateLimit } from './rate-limit.js'
 
@@ -55,7 +55,7 @@ export interface NodeOptions {
   sessionTtlMs?: number
   /** drain() closes every client and resolves within this. Default 5,000 ms: acks in flight take milliseconds; a deploy should not wait on a stuck client. */
   drainTimeoutMs?: number
-  /** Largest frame accepted; larger closes with 1009. Default 1 MiB (issue 3): ample for JSON messages, bounded per socket. */
+  /** Largest frame accepted; larger closes with 1009. Told to clients in `welcome`. Default: DEFAULT_LIMITS in @lifeline/protocol (1 MiB), with its reason. */
   maxFrameBytes?: number
   /**
    * Per-connection frame rate. Default 1,000/s sustained, bursts of 2,000: an SDK resending a full outbox on
@@ -64,8 +64,14 @@ export interface NodeOptions {
   rateLimit?: RateLimit
   /** Close a client whose unsent output passes this many bytes (a slow consumer). Default 8 MiB: several seconds of a busy topic, bounded per socket. */
   maxBufferedBytes?: number
-  /** Topics one connection may subscribe to. Default 1,000: more than any page needs, bounded replay work per hello. */
+  /** Topics one connection may subscribe to, besides `@inbox`. Told to clients in `welcome`. Default: DEFAULT_LIMITS in @lifeline/protocol (1,000). */
   maxSubscriptions?: number
+  /**
+   * Longest an `onMessage` call may take; past it the send is refused with HANDLER_FAILED (its seq consumed) and
+   * the connection goes on. Default 10,000 ms: a backend round trip with a retry fits, while a handler that never
+   * settles (a forgotten await on a promise that never resolves) no longer stalls its session for good.
+   */
+  handlerTimeoutMs?: number
   /** Refuse a hello (close 4401 with the reason). Default: accept everyone. */
   authorize?: AuthorizeHook
   /** Handle `send`. Default: echo the data to the sender's own inbox. */
@@ -79,10 +85,11 @@ export const NODE_DEFAULTS = {
   timeoutMs: 5_000,
   sessionTtlMs: 120_000,
   drainTimeoutMs: 5_000,
-  maxFrameBytes: 1024 * 1024,
+  maxFrameBytes: DEFAULT_LIMITS.maxFrameBytes,
   rateLimit: { perSecond: 1_000, burst: 2_000 } as RateLimit,
   maxBufferedBytes: 8 * 1024 * 1024,
-  maxSubscriptions: 1_000,
+  maxSubscriptions: DEFAULT_LIMITS.maxSubscriptions,
+  handlerTimeoutMs: 10_000,
   port: 0,
   host: '127.0.0.1',
 }

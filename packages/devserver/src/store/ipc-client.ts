@@ -7,7 +7,7 @@
  * from the store, as node/subscription.ts does.
  */
 import { IPC_TAG, isIpcMessage, type IpcEndpoint, type IpcMethod, type NodeToHost } from './ipc-protocol.js'
-import type { ApplyOp, ApplyResult, LiveListener, SessionRecord, Store, StoredMessage, TopicHead } from './types.js'
+import type { ApplyOp, ApplyResult, Claim, ClaimResult, LiveListener, SessionOwner, SessionRecord, Store, StoredMessage, TopicHead } from './types.js'
 
 export interface IpcStoreOptions {
   /** The channel to the host. Default `process` (this process was forked with an IPC channel). */
@@ -37,11 +37,11 @@ export class IpcStore implements Store {
     this.channel.on('message', this.onMessage)
   }
 
-  createSession(id: string, ttlMs: number): Promise<SessionRecord> {
-    return this.call('createSession', [id, ttlMs]) as Promise<SessionRecord>
+  createSession(id: string, ttlMs: number, owner: SessionOwner): Promise<SessionRecord> {
+    return this.call('createSession', [id, ttlMs, owner]) as Promise<SessionRecord>
   }
-  claimSession(id: string, ttlMs: number): Promise<SessionRecord | null> {
-    return this.call('claimSession', [id, ttlMs]) as Promise<SessionRecord | null>
+  claimSession(id: string, ttlMs: number, claim: Claim): Promise<ClaimResult> {
+    return this.call('claimSession', [id, ttlMs, claim]) as Promise<ClaimResult>
   }
   touchSession(id: string, generation: number, ttlMs: number): Promise<boolean> {
     return this.call('touchSession', [id, generation, ttlMs]) as Promise<boolean>

@@ -4,12 +4,23 @@
  *
  * Every method runs its whole body synchronously before its promise resolves, so `apply` is atomic for free:
  * no other call can interleave between the generation check, the seq check, the appends and `acked = seq`.
+ *
+ * Memory is bounded by retention (count, age and bytes per topic, bytes for the whole store), by the session
+ * sweep, and by listeners being removed on unsubscribe; a topic's log head stays once written (see log()).
  */
 import { randomBytes } from 'node:crypto'
 import { inboxTopic } from './inbox.js'
 import { retentionWith } from './retention.js'
-import { TopicLog } from './topic-log.js'
-import type { ApplyOp, ApplyResult, LiveListener, Retention, SessionRecord, Store, StoredMessage, TopicHead } from './types.js'
+import { RetainedTotal, TopicLog } from './topic-log.js'
+import { judgeClaim } from './claim.js'
+import type { ApplyOp, ApplyResult, Claim, ClaimResult, LiveListener, Retention, SessionOwner, SessionRecord, Store, StoredMessage, TopicHead } from './types.js'
+
+/** A session as the store holds it: the record, and the client object that made its latest claim. */
+type HeldSession = SessionRecord & { instance: string | undefined; attempt: number }
+
+function publicRecord(r: HeldSession): SessionRecord {
+  return { id: r.id, acked: r.acked, generation: r.generation, expiresAt: r.expiresAt }
+}
 
 export interface MemoryStoreOptions {
   /** Topic log retention; see DEFAULT_RETENTION for the defaults and their reasons. */
@@ -32,29 +43,35 @@ export class MemoryStore implements Store {
    */
   readonly epoch = randomBytes(9).toString('base64url')
   private readonly topics = new Map<string, TopicLog>()
-  private readonly sessions = new Map<string, SessionRecord>()
+  private readonly total: RetainedTotal
+  private readonly sessions = new Map<string, HeldSession>()
   private readonly listeners = new Map<string, Set<LiveListener>>()
   private readonly sweep: NodeJS.Timeout
 
   constructor(options: MemoryStoreOptions = {}) {
     this.retention = retentionWith(options.retention)
+    this.total = new RetainedTotal(this.retention.maxTotalBytes)
     this.now = options.now ?? Date.now
     this.sweep = setInterval(() => this.sweepSessions(), options.sweepMs ?? 30_000)
     this.sweep.unref()
   }
 
-  async createSession(id: string, ttlMs: number): Promise<SessionRecord> {
-    const record: SessionRecord = { id, acked: 0, generation: 1, expiresAt: this.now() + ttlMs }
+  async createSession(id: string, ttlMs: number, owner: SessionOwner): Promise<SessionRecord> {
+    const record: HeldSession = { id, acked: 0, generation: owner.generation, expiresAt: this.now() + ttlMs, instance: owner.instance, attempt: owner.attempt }
     this.sessions.set(id, record)
-    return { ...record }
+    return publicRecord(record)
   }
 
-  async claimSession(id: string, ttlMs: number): Promise<SessionRecord | null> {
+  async claimSession(id: string, ttlMs: number, claim: Claim): Promise<ClaimResult> {
     const record = this.live(id)
-    if (!record) return null
-    record.generation += 1
+    if (!record) return { status: 'unknown' }
+    const verdict = judgeClaim(record, claim)
+    if (verdict !== 'claimed') return { status: verdict }
+    record.generation = claim.next
+    record.instance = claim.instance
+    record.attempt = claim.attempt
     record.expiresAt = this.now() + ttlMs
-    return { ...record }
+    return { status: 'claimed', record: publicRecord(record) }
   }
 
   async touchSession(id: string, generation: number, ttlMs: number): Promise<boolean> {
@@ -71,17 +88,28 @@ export class MemoryStore implements Store {
     if (op.generation !== record.generation) return { status: 'stale-generation' }
     if (op.seq <= record.acked) return { status: 'duplicate' }
     if (op.seq > record.acked + 1) return { status: 'seq-gap', acked: record.acked }
-    const messages = op.appends.map((a) => this.log(a.topic).append(a.data, this.now()))
+    // Sizes first: JSON.stringify can throw (a cycle, a BigInt), and then nothing may have been appended.
+    const sizes = op.appends.map((a) => sizeOf(a.data, a.bytes))
+    const messages = op.appends.map((a, i) => this.appendTo(a.topic, a.data, sizes[i]!))
     record.acked = op.seq
     // Fan out only after the whole op is committed: a listener never sees half of an apply.
     for (const message of messages) this.publish(message)
     return { status: 'applied', messages }
   }
 
-  async append(topic: string, data: unknown): Promise<StoredMessage> {
-    const message = this.log(topic).append(data, this.now())
+  async append(topic: string, data: unknown, bytes?: number): Promise<StoredMessage> {
+    const message = this.appendTo(topic, data, sizeOf(data, bytes))
     this.publish(message)
     return message
+  }
+
+  /**
+   * UTF-8 bytes of data JSON retained across all topics: an operational figure (the dashboard may show it).
+   * At most `retention.maxTotalBytes` after every write; messages past their age count until the next access
+   * or sweep drops them.
+   */
+  get retainedBytes(): number {
+    return this.total.bytes
   }
 
   async head(topic: string): Promise<TopicHead> {
@@ -109,15 +137,22 @@ export class MemoryStore implements Store {
     this.listeners.clear()
   }
 
+  private appendTo(topic: string, data: unknown, bytes: number): StoredMessage {
+    const message = this.log(topic).append(data, bytes, this.now())
+    this.total.enforce()
+    return message
+  }
+
   private log(topic: string): TopicLog {
     let log = this.topics.get(topic)
-    // Created on the first append, then kept for the store's lifetime (a head is ~100 bytes): dropping an idle
-    // one would restart its offsets within the same epoch and make clients' positions lie.
-    if (!log) this.topics.set(topic, (log = new TopicLog(topic, this.epoch, this.retention)))
+    // Created on the first append, then kept for the store's lifetime (an emptied log costs a few hundred bytes
+    // plus its name): dropping an idle one would restart its offsets within the same epoch and make clients'
+    // positions lie.
+    if (!log) this.topics.set(topic, (log = new TopicLog(topic, this.epoch, this.retention, this.total)))
     return log
   }
 
-  private live(id: string): SessionRecord | undefined {
+  private live(id: string): HeldSession | undefined {
     const record = this.sessions.get(id)
     // Expired records stay until the sweep, which also drops their inbox log.
     return record && record.expiresAt > this.now() ? record : undefined
@@ -140,10 +175,18 @@ export class MemoryStore implements Store {
     for (const [id, record] of this.sessions) {
       if (record.expiresAt > now) continue
       this.sessions.delete(id)
-      // Nobody can read a gone session's inbox again (a resume gets a new session), so its log goes too.
+      // Nobody can read a gone session's inbox again (a resume gets a new session), so its log goes too, and
+      // its bytes leave the store's total.
+      this.topics.get(inboxTopic(id))?.clear()
       this.topics.delete(inboxTopic(id))
     }
     // Age retention is otherwise applied on access; an idle log must not keep its messages forever.
     for (const log of this.topics.values()) log.head(now)
   }
+}
+
+/** UTF-8 bytes of data's JSON: the caller's figure when it is a byte count, else computed once here. */
+function sizeOf(data: unknown, bytes: number | undefined): number {
+  if (typeof bytes === 'number' && Number.isFinite(bytes) && bytes >= 0) return bytes
+  return Buffer.byteLength(JSON.stringify(data) ?? '', 'utf8')
 }

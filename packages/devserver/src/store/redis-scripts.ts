@@ -3,14 +3,19 @@
  * no other client's command can run between its generation check, seq check, appends and acked update.
  *
  * Keys (all under the store's prefix, default `lifeline:`):
- *   s:<session>   hash {acked, generation, expiresAt}, PEXPIREd: the session dies with its TTL.
- *   m:<topic>     hash {epoch, last}: the log's epoch and its newest offset.
+ *   s:<session>   hash {acked, generation, instance, attempt, expiresAt}, PEXPIREd: the session dies with its TTL.
+ *   m:<topic>     hash {epoch, last, run}: the log's epoch, its newest offset, the Redis process that made the epoch.
  *   l:<topic>     stream; entry ID `<offset>-0`, fields `d` (JSON data) and `ts` (Redis time, ms).
  * Channel: <prefix>live:<topic>, one PUBLISH per appended message, in offset order (scripts run one at a time).
  *
- * Why the epoch is a field set with HSETNX: if Redis loses the topic (restart without persistence, eviction,
- * idle expiry) the next reader or writer creates a new epoch, so clients holding the old one get an explicit
- * gap instead of silently reading offsets that now mean other messages.
+ * Why an epoch is tied to the Redis process that made it (`run`, INFO's run_id, in the meta hash): a Redis that
+ * started again may have started from a file older than what it acknowledged (a restored snapshot, an
+ * append-only file fsynced once a second, a lagging replica promoted), and its logs would then restart from an
+ * older head and reuse offsets for new messages: live readers would drop those as duplicates and resuming ones
+ * would be told they recovered. Nothing inside Redis can tell a lossless restart from a lossy one, so every
+ * epoch made by another process is replaced at its next use: readers get an explicit `gap` after any Redis
+ * restart or failover, never reused offsets. A topic Redis lost altogether (eviction, idle expiry) gets a new
+ * epoch the same way.
  *
  * Why ARGV carries the epoch candidate: Lua's math.random is seeded the same way on every run; the node
  * generates a random one and it is used only when the topic has none.
@@ -35,13 +40,17 @@ local function offset_of(id)
   return tonumber(string.match(id, '^(%d+)'))
 end
 
--- The topic's epoch, created if missing. A new epoch drops a leftover log so offsets restart at 1.
+-- This Redis process's identity: new at every start, never in a snapshot or an append-only file.
+local RUN_ID = string.match(redis.call('INFO', 'server'), 'run_id:(%w+)')
+
+-- The topic's epoch, created if missing or made by another Redis process. A new epoch drops a leftover log so
+-- offsets restart at 1.
 local function ensure_epoch(meta, log)
-  if redis.call('HSETNX', meta, 'epoch', EPOCH_CANDIDATE) == 1 then
-    redis.call('DEL', log)
-    redis.call('HSET', meta, 'last', 0)
-  end
-  return redis.call('HGET', meta, 'epoch')
+  local cur = redis.call('HMGET', meta, 'epoch', 'run')
+  if cur[1] and cur[2] == RUN_ID then return cur[1] end
+  redis.call('DEL', log)
+  redis.call('HSET', meta, 'epoch', EPOCH_CANDIDATE, 'last', 0, 'run', RUN_ID)
+  return EPOCH_CANDIDATE
 end
 
 -- Age retention. Entries are in offset order and their times never decrease, so the stale ones form a prefix.
@@ -136,22 +145,34 @@ return {epoch, last, offset_of(first[1][1])}
 
 /**
  * KEYS: meta, log. ARGV: prelude, from, limit. Returns {epoch, entries} with entries as XRANGE gives them, or
- * {false} when the topic has no epoch (never created, or lost): nothing to read.
+ * {false} when the topic has no current epoch (never created, lost, or made by another Redis process and due to
+ * be replaced): nothing to read.
  */
 export const READ = `${PRELUDE}
-local epoch = redis.call('HGET', KEYS[1], 'epoch')
-if not epoch then return {false} end
+local cur = redis.call('HMGET', KEYS[1], 'epoch', 'run')
+if not cur[1] or cur[2] ~= RUN_ID then return {false} end
+local epoch = cur[1]
 trim_age(KEYS[2], now_ms())
 return {epoch, redis.call('XRANGE', KEYS[2], ARGV[5] .. '-0', '+', 'COUNT', ARGV[6])}
 `
 
-/** KEYS: session. ARGV: ttlMs, expiresAt. Returns {acked, generation} after the bump, or {} when gone. */
+/**
+ * The claim rule of store/claim.ts `judgeClaim`, in Lua (the contract suite checks both agree).
+ * KEYS: session. ARGV: ttlMs, expiresAt, presented generation, instance ('' for none), lastSeq, next generation,
+ * attempt. Returns {'claimed', acked} | {'taken'} | {'stale'} | {'unknown'}.
+ */
 export const CLAIM = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return {} end
-local generation = redis.call('HINCRBY', KEYS[1], 'generation', 1)
-redis.call('HSET', KEYS[1], 'expiresAt', ARGV[2])
+local rec = redis.call('HMGET', KEYS[1], 'generation', 'acked', 'instance', 'attempt')
+if not rec[1] then return {'unknown'} end
+local acked = tonumber(rec[2])
+if ARGV[4] ~= '' and ARGV[4] == rec[3] then
+  if tonumber(ARGV[7]) <= tonumber(rec[4] or '0') then return {'stale'} end
+elseif not (ARGV[3] == rec[1] and tonumber(ARGV[5]) >= acked) then
+  return {'taken'}
+end
+redis.call('HSET', KEYS[1], 'generation', ARGV[6], 'instance', ARGV[4], 'attempt', ARGV[7], 'expiresAt', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
-return {tonumber(redis.call('HGET', KEYS[1], 'acked')), generation}
+return {'claimed', acked}
 `
 
 /** KEYS: session. ARGV: generation, ttlMs, expiresAt. Returns 1 when refreshed, 0 when stale or gone. */

@@ -19,7 +19,7 @@ import { makeClient, REDIS_DEFAULTS, StoreUnavailableError, type Client, type Re
 import { LiveFanout } from './redis-live.js'
 import { ScriptRunner, type RedisLike } from './redis-run.js'
 import { retentionWith } from './retention.js'
-import type { ApplyOp, ApplyResult, LiveListener, SessionRecord, Store, StoredMessage, TopicHead } from './types.js'
+import type { ApplyOp, ApplyResult, Claim, ClaimResult, LiveListener, SessionOwner, SessionRecord, Store, StoredMessage, TopicHead } from './types.js'
 
 export { REDIS_DEFAULTS, StoreUnavailableError, type RedisStoreOptions }
 
@@ -94,20 +94,22 @@ export class RedisStore implements Store {
     return () => this.#availability.delete(listener)
   }
 
-  async createSession(id: string, ttlMs: number): Promise<SessionRecord> {
+  async createSession(id: string, ttlMs: number, owner: SessionOwner): Promise<SessionRecord> {
     const expiresAt = Date.now() + ttlMs
     const key = this.#key('s:', id)
-    await this.#call(() =>
-      this.#main.multi().del(key).hSet(key, { acked: 0, generation: 1, expiresAt }).pExpire(key, ttlMs).exec(),
-    )
-    return { id, acked: 0, generation: 1, expiresAt }
+    // `instance` is '' when the client sent none: Lua compares it only when the claimant's is non-empty.
+    const fields = { acked: 0, generation: owner.generation, expiresAt, instance: owner.instance ?? '', attempt: owner.attempt }
+    await this.#call(() => this.#main.multi().del(key).hSet(key, fields).pExpire(key, ttlMs).exec())
+    return { id, acked: 0, generation: owner.generation, expiresAt }
   }
 
-  async claimSession(id: string, ttlMs: number): Promise<SessionRecord | null> {
+  async claimSession(id: string, ttlMs: number, claim: Claim): Promise<ClaimResult> {
     const expiresAt = Date.now() + ttlMs
-    const r = (await this.#script(CLAIM, [this.#key('s:', id)], [ttlMs, expiresAt])) as number[]
-    if (r.length === 0) return null
-    return { id, acked: Number(r[0]), generation: Number(r[1]), expiresAt }
+    const args = [ttlMs, expiresAt, claim.presented, claim.instance ?? '', claim.lastSeq, claim.next, claim.attempt]
+    const r = (await this.#script(CLAIM, [this.#key('s:', id)], args)) as (string | number)[]
+    if (r[0] === 'unknown') return { status: 'unknown' }
+    if (r[0] === 'taken' || r[0] === 'stale') return { status: r[0] }
+    return { status: 'claimed', record: { id, acked: Number(r[1]), generation: claim.next, expiresAt } }
   }
 
   async touchSession(id: string, generation: number, ttlMs: number): Promise<boolean> {

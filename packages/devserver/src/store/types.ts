@@ -30,18 +30,68 @@ export interface SessionRecord {
   id: string
   /** Highest client `seq` applied (0 before the first). */
   acked: number
-  /** Bumped on every claim; writes carrying an older generation are refused (no zombie writes). */
+  /**
+   * Replaced on every claim (a random number from the caller, see security/token.ts `newGeneration`); writes
+   * carrying another generation are refused (no zombie writes), and the resume token names it.
+   */
   generation: number
   /** Epoch milliseconds after which the session is gone. */
   expiresAt: number
 }
+
+/** Who is creating a session: the generation to give it, and the client object creating it (`hello.instance`, `hello.attempt`). */
+export interface SessionOwner {
+  generation: number
+  instance: string | undefined
+  attempt: number
+}
+
+/**
+ * A resume. One session has one writer, so a claim succeeds only when the claimant provably knows every write
+ * the session has applied; otherwise it is `taken` and the client starts a new session with a `reset`:
+ * 1. the claimant is the client object that made the session's latest claim (`instance` equal, and defined) on
+ *    a later connection attempt: whatever token it presents, every write since that claim is its own (a resume
+ *    whose welcome was lost). The same client on an earlier or equal attempt is `stale`: a hello that waited
+ *    somewhere (a frozen node's buffer) while the client moved on; it claims nothing and its socket is closed;
+ * 2. or it presents the current token (`presented` = the generation) and `lastSeq` ≥ the session's acked: a
+ *    reload, or a copy of the persisted state that has missed nothing;
+ * 3. anything else is a copy that missed writes (a duplicated tab resuming with an older token, or with the
+ *    current one after the original wrote more): resolving its outbox against `acked` would take another
+ *    client's writes for its own and lose its sends silently.
+ */
+export interface Claim {
+  /** The generation the presented token names. */
+  presented: number
+  /** `hello.instance` of the claimant. */
+  instance: string | undefined
+  /** `hello.attempt` of the claimant (0 when absent). */
+  attempt: number
+  /** `hello.resume.lastSeq`: the highest seq the claimant has assigned in this session. */
+  lastSeq: number
+  /** The session's generation once claimed: a fresh random number from the caller. */
+  next: number
+}
+
+export type ClaimResult =
+  | { status: 'claimed'; record: SessionRecord }
+  /** Refused by the rules above; the session is left as it was. */
+  | { status: 'taken' }
+  /** An older hello of the client holding the session (rule 1); nothing changes, the connection is stale. */
+  | { status: 'stale' }
+  /** No such session, or it has expired. */
+  | { status: 'unknown' }
 
 /** One client write: a `pub` (one append) or a `send` (the appends its handler made, possibly none). */
 export interface ApplyOp {
   session: string
   generation: number
   seq: number
-  appends: { topic: string; data: unknown }[]
+  appends: {
+    topic: string
+    data: unknown
+    /** UTF-8 bytes of data's JSON, when the caller knows it; stores that bound by bytes compute it otherwise. */
+    bytes?: number
+  }[]
 }
 
 export type ApplyResult =
@@ -56,27 +106,43 @@ export type ApplyResult =
   /** The session does not exist or has expired. */
   | { status: 'unknown-session' }
 
-/** Topic log retention. Defaults and their reasons: DEFAULT_RETENTION in retention.ts. */
+/**
+ * Topic log retention. Defaults and their reasons: DEFAULT_RETENTION in retention.ts. Whatever a bound drops
+ * goes from the front of a log (`head().first` moves forward), so a position before it gets `gap`.
+ */
 export interface Retention {
   /** Messages kept per topic. */
   maxMessages: number
   /** Age after which messages are dropped; older positions get `gap`. */
   maxAgeMs: number
+  /**
+   * UTF-8 bytes of data JSON kept per topic. Memory store only: Redis ignores it (bound Redis with its own
+   * `maxmemory`). A single message larger than this is delivered live but not retained.
+   */
+  maxBytes: number
+  /**
+   * UTF-8 bytes of data JSON kept by the whole store, across topics; past it the oldest retained messages of
+   * any topic go first. Memory store only, like `maxBytes`.
+   */
+  maxTotalBytes: number
 }
 
 export type LiveListener = (message: StoredMessage) => void
 
 export interface Store {
-  /** Create a session with acked 0 and generation 1. */
-  createSession(id: string, ttlMs: number): Promise<SessionRecord>
-  /** Take over a session for a new connection: generation + 1, expiry refreshed. `null` if unknown or expired. */
-  claimSession(id: string, ttlMs: number): Promise<SessionRecord | null>
+  /** Create a session with acked 0 and the owner's generation. */
+  createSession(id: string, ttlMs: number, owner: SessionOwner): Promise<SessionRecord>
+  /** Take over a session for a new connection (see Claim): generation = claim.next, expiry refreshed. */
+  claimSession(id: string, ttlMs: number, claim: Claim): Promise<ClaimResult>
   /** Keep a live session from expiring. False when the generation is stale or the session is gone. */
   touchSession(id: string, generation: number, ttlMs: number): Promise<boolean>
   /** The atomic write: generation check, seq check, appends, acked = seq. */
   apply(op: ApplyOp): Promise<ApplyResult>
-  /** A server-originated append with no session (admin publish, app code). */
-  append(topic: string, data: unknown): Promise<StoredMessage>
+  /**
+   * A server-originated append with no session (admin publish, app code). `bytes`: UTF-8 bytes of data's JSON,
+   * when the caller knows it; stores that bound by bytes compute it otherwise.
+   */
+  append(topic: string, data: unknown, bytes?: number): Promise<StoredMessage>
   head(topic: string): Promise<TopicHead>
   /** Messages with offset ≥ `from` in the current epoch, oldest first, at most `limit`. */
   read(topic: string, from: number, limit: number): Promise<StoredMessage[]>

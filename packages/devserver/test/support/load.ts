@@ -124,10 +124,11 @@ export class Load {
     const entry: LoadClient = { name, client, states: [], received: 0 }
     const readTopic = this.topicLedger.reader(name)
     const readInbox = this.inboxLedger.reader(name, [name])
-    client.on('message', ({ topic, offset, data }) => {
+    client.on('message', ({ topic, offset, epoch, data }) => {
       entry.received++
-      if (topic === this.options.topic) readTopic(topic, offset, data)
-      else if (topic === '@inbox') readInbox(topic, offset, data)
+      // Offsets are ordered within an epoch: a new epoch (announced by a gap) starts its own order.
+      if (topic === this.options.topic) readTopic(`${topic}/${epoch}`, offset, data)
+      else if (topic === '@inbox') readInbox(`${topic}/${epoch}`, offset, data)
     })
     client.on('state', ({ to }) => entry.states.push({ to, at: Date.now() }))
     client.on('gap', () => this.topicLedger.gap(name))

@@ -27,6 +27,8 @@ export interface RawOptions {
   subs?: Record<string, { offset: number; epoch: string } | null>
 }
 
+let attempts = 0
+
 export async function rawSession(url: string, options: RawOptions | string = {}): Promise<RawSession> {
   const o: RawOptions = typeof options === 'string' ? { sid: options } : options
   const ws = new WebSocket(o.sid ? `${url}/?sid=${encodeURIComponent(o.sid)}` : url)
@@ -38,7 +40,8 @@ export async function rawSession(url: string, options: RawOptions | string = {})
     void closed.then(({ code }) => reject(new Error(`closed (${code}) before open`)))
   })
   const frames: Frame[] = []
-  ws.send(JSON.stringify({ t: 'hello', v: 1, subs: o.subs ?? {}, ...(o.token ? { resume: { token: o.token } } : {}) }))
+  // One client object across every raw session (shared `instance`, rising `attempt`): a resume is its own retry.
+  ws.send(JSON.stringify({ t: 'hello', v: 1, instance: 'raw-session', attempt: ++attempts, subs: o.subs ?? {}, ...(o.token ? { resume: { token: o.token, lastSeq: 0 } } : {}) }))
   const welcome = await new Promise<{ session: { id: string; token: string }; node: string }>((resolve, reject) => {
     let welcomed = false
     ws.on('message', (data) => {
