@@ -8,6 +8,7 @@ import type { WebSocket } from 'ws'
 import { CloseCode, decodeClientFrame, encode, ErrorCode, INBOX_TOPIC, PROTOCOL_VERSION, type Frame } from '@lifeline/protocol'
 import { TokenBucket } from './rate-limit.js'
 import { Liveness } from './liveness.js'
+import { Output } from './output.js'
 import { Subscription, type Outlet } from './subscription.js'
 import { hello as openSession } from './hello.js'
 import { pub, refuseOp, send } from './ops.js'
@@ -17,6 +18,12 @@ import type { NodeContext } from './context.js'
 const MAX_QUEUED_BYTES = 16 * 1024 * 1024
 /** After our close frame, how long a silent peer may take to answer before the socket is destroyed. */
 const CLOSE_GRACE_MS = 2_000
+/**
+ * The same for a slow consumer cut with 1013. Its unsent frames were dropped, so all it has left to read is what
+ * the socket and the kernel hold (a few MB at most); it costs us no memory meanwhile, and destroying the socket
+ * earlier would turn its 1013 into a 1006.
+ */
+const SLOW_CLOSE_GRACE_MS = 30_000
 
 export type Phase =
   | { t: 'awaiting-hello' }
@@ -33,6 +40,7 @@ export class Connection implements Outlet {
   private draining = false
   private readonly bucket: TokenBucket
   private readonly liveness: Liveness
+  private readonly output: Output
   private lastPing: number
   private lastTouch: number
   private touching = false
@@ -47,6 +55,16 @@ export class Connection implements Outlet {
     readonly ctx: NodeContext,
   ) {
     this.request = request
+    const socket = request.socket
+    this.output = new Output(
+      {
+        send: (text, written) => ws.send(text, written && (() => written())),
+        buffered: () => ws.bufferedAmount,
+        onceDrained: (fn) => socket.once('drain', fn),
+      },
+      ctx.options.maxBufferedBytes,
+      () => this.close(CloseCode.SLOW_CONSUMER, 'slow consumer: too much unsent output'),
+    )
     const now = Date.now()
     this.lastPing = this.lastTouch = now
     this.liveness = new Liveness(now)
@@ -163,18 +181,16 @@ export class Connection implements Outlet {
 
   send(text: string): void {
     if (this.phase.t === 'closed') return
-    this.ws.send(text)
-    if (this.ws.bufferedAmount > this.ctx.options.maxBufferedBytes) {
-      this.close(CloseCode.SLOW_CONSUMER, 'slow consumer: too much unsent output')
-    }
+    this.output.send(text)
   }
 
   sendAndWait(text: string): Promise<void> {
-    return new Promise((resolve) => this.ws.send(text, () => resolve()))
+    if (this.phase.t === 'closed') return Promise.resolve()
+    return new Promise((resolve) => this.output.send(text, resolve))
   }
 
   buffered(): number {
-    return this.ws.bufferedAmount
+    return this.output.buffered
   }
 
   fail(error: unknown): void {
@@ -197,13 +213,17 @@ export class Connection implements Outlet {
     if (this.phase.t === 'closed') return
     this.phase = { t: 'closed' }
     this.cleanup()
+    // Frames still waiting here are of no use to a client that is about to resume: its close frame goes first.
+    this.output.drop()
     // A close reason is limited to 123 bytes by RFC 6455.
     try {
       this.ws.close(code, Buffer.from(reason).subarray(0, 123).toString())
     } catch {
       this.ws.terminate()
     }
-    setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref()
+    // A slow consumer is reading, only slowly: let it reach the close frame behind what the kernel holds.
+    const grace = code === CloseCode.SLOW_CONSUMER ? SLOW_CLOSE_GRACE_MS : CLOSE_GRACE_MS
+    setTimeout(() => this.ws.terminate(), grace).unref()
   }
 
   private internalError(e: unknown): void {
@@ -217,7 +237,7 @@ export class Connection implements Outlet {
   tick(now: number): void {
     if (this.phase.t === 'closed') return
     const { heartbeatMs, timeoutMs, sessionTtlMs } = this.ctx.options
-    this.liveness.output(now, this.ws.bufferedAmount)
+    this.liveness.output(now, this.output.buffered)
     if (this.liveness.silentFor(now) > timeoutMs) {
       return this.close(CloseCode.HEARTBEAT_TIMEOUT, `no frame for ${timeoutMs} ms and no output read`)
     }

@@ -220,12 +220,21 @@ export class RedisStore implements Store {
 
   async #call<T>(fn: () => Promise<T>): Promise<T> {
     if (this.#closed) throw new StoreUnavailableError('the store is closed')
+    let timer: NodeJS.Timeout | undefined
+    // node-redis drops its own command timeout once a command is written, so a hung Redis (SIGSTOP, a stuck
+    // fork, a blackholed link with the socket still open) would hold every call forever. The reply may still
+    // come later and apply: the client resends, and its seq makes the second try a duplicate.
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no reply within ${this.#o.commandTimeoutMs} ms`)), this.#o.commandTimeoutMs)
+    })
     try {
-      return await fn()
+      return await Promise.race([fn(), timeout])
     } catch (e) {
       // Script errors (a bug, or a key of the wrong type) are not outages; report them as they are.
       if (e instanceof Error && /^(ERR|WRONGTYPE)/.test(e.message)) throw e
       throw new StoreUnavailableError(e)
+    } finally {
+      clearTimeout(timer)
     }
   }
 
