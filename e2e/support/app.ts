@@ -119,13 +119,16 @@ export class App {
 
   /**
    * The first outage after the page's `since`-th state change, as the page saw it: from leaving `open` to
-   * the next `open`, in ms of the page's own clock. Infinity when the page has not come back (yet).
+   * the next `open`, in ms of the page's own clock. Waits (up to `timeout`) until the page has recorded it: the
+   * cluster can know the page's new node (the balancer saw the welcome) before the page handled that welcome.
    */
-  async outageMs(since: number): Promise<number> {
-    const changes = (await this.stateChanges()).slice(since)
-    const left = changes.find((c) => c.from === 'open')
-    const back = left && changes.find((c) => c.to === 'open' && c.at >= left.at)
-    return left && back ? back.at - left.at : Number.POSITIVE_INFINITY
+  async outageMs(since: number, timeout = 15_000): Promise<number> {
+    return this.await(async () => {
+      const changes = (await this.stateChanges()).slice(since)
+      const left = changes.find((c) => c.from === 'open')
+      const back = left && changes.find((c) => c.to === 'open' && c.at >= left.at)
+      return left && back ? back.at - left.at : undefined
+    }, 'the page to record its outage', timeout)
   }
 
   /** The page's clock (performance.now()), the one its events are stamped with. */
@@ -133,16 +136,21 @@ export class App {
     return this.page.evaluate(() => performance.now())
   }
 
-  /** When (page clock) the page was next `open` at or after `at`; Infinity if it has not been (yet). */
-  async openedAfter(at: number): Promise<number> {
-    const back = (await this.stateChanges()).find((c) => c.to === 'open' && c.at >= at)
-    return back ? back.at : Number.POSITIVE_INFINITY
+  /** When (page clock) the page was next `open` at or after `at`; waits until it has been. */
+  async openedAfter(at: number, timeout = 15_000): Promise<number> {
+    return this.await(async () => (await this.stateChanges()).find((c) => c.to === 'open' && c.at >= at)?.at, 'the page to be open again', timeout)
   }
 
-  /** When (page clock) the page next left `open` at or after `at`; Infinity if it has not. */
-  async leftOpenAfter(at: number): Promise<number> {
-    const left = (await this.stateChanges()).find((c) => c.from === 'open' && c.at >= at)
-    return left ? left.at : Number.POSITIVE_INFINITY
+  /** When (page clock) the page next left `open` at or after `at`; waits until it has. */
+  async leftOpenAfter(at: number, timeout = 15_000): Promise<number> {
+    return this.await(async () => (await this.stateChanges()).find((c) => c.from === 'open' && c.at >= at)?.at, 'the page to leave open', timeout)
+  }
+
+  /** Polls `read` until it gives a value; fails naming `what` after `timeout`. */
+  private async await(read: () => Promise<number | undefined>, what: string, timeout: number): Promise<number> {
+    let value: number | undefined
+    await expect.poll(async () => (value = await read()), { message: what, timeout }).toBeDefined()
+    return value as number
   }
 
   /** Counts gap/reset/error events, for the one-line report: a failover should produce none. */
