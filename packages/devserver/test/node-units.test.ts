@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest'
 import { newSessionId, signSession, verifyToken } from '../src/security/token.js'
 import { parseNodeArgs } from '../src/node/args.js'
-import { TokenBucket } from '../src/node/rate-limit.js'
-import { Liveness } from '../src/node/liveness.js'
+import { TokenBucket } from '../src/node/core/rate-limit.js'
+import { Liveness } from '../src/node/core/liveness.js'
 
 describe('session tokens', () => {
   it('verify only with the secret that signed them', () => {

@@ -140,3 +140,12 @@ export const PROTOCOL_VERSION = 1
 
 /** The per-session private topic: `ctx.reply()` and the default `send` echo land here. */
 export const INBOX_TOPIC = '@inbox'
+
+/**
+ * Topics starting with `@` belong to the server: a client reads its own `@inbox` (the server maps it to its
+ * session) and writes none of them, so no client can forge a message into anyone's inbox. The one rule, used
+ * by the SDK (refused at the call), the node and the app-facing publish APIs.
+ */
+export function isReservedTopic(topic: string): boolean {
+  return topic.charCodeAt(0) === 64 // '@'
+}

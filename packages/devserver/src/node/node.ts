@@ -7,20 +7,21 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { WebSocketServer } from 'ws'
-import { CloseCode } from '@lifeline/protocol'
+import { isReservedTopic } from '@lifeline/protocol'
 import { MemoryStore } from '../store/memory.js'
 import { inboxTopic } from '../store/inbox.js'
 import type { StoredMessage } from '../store/types.js'
-import { randomSecret } from '../security/token.js'
-import { Connection } from './connection.js'
-import type { NodeContext, ResolvedOptions } from './context.js'
+import { newGeneration, newSessionId, randomSecret } from '../security/token.js'
 import { TopicHub } from './hub.js'
-import { echoToInbox, NODE_DEFAULTS, type NodeOptions } from './options.js'
+import { resolveNodeOptions, type NodeOptions } from './options.js'
+import { ClientSocket, type SocketHost } from './socket.js'
 import { answerClientError, guardRequest, SERVER_OPTIONS } from '../http/guard.js'
+import { ClusterErrorCode } from '../errors.js'
 
 export type NodeStatus = 'running' | 'draining' | 'closed'
 
-export interface Health {
+/** What GET /healthz answers. */
+export interface NodeHealth {
   status: 'ok' | 'draining'
   id: string
   connections: number
@@ -40,7 +41,7 @@ export interface LifelineNode {
   publish(topic: string, data: unknown): Promise<StoredMessage>
   /** Append to one session's `@inbox` (a direct message from the app). */
   sendToSession(sessionId: string, data: unknown): Promise<StoredMessage>
-  health(): Health
+  health(): NodeHealth
   /** Answers GET /healthz (200 running, 503 draining/closed); returns false for any other request. */
   handleHealth(req: IncomingMessage, res: ServerResponse): boolean
   /** Stop accepting, flush pending acks, close every client with 1012; resolves within drainTimeoutMs. */
@@ -50,44 +51,43 @@ export interface LifelineNode {
 }
 
 export async function createNode(options: NodeOptions = {}): Promise<LifelineNode> {
+  const resolved = resolveNodeOptions(options)
   const id = options.id ?? `node-${randomBytes(3).toString('hex')}`
   const ownStore = !options.store
   const store = options.store ?? new MemoryStore()
-  const resolved: ResolvedOptions = {
-    heartbeatMs: options.heartbeatMs ?? NODE_DEFAULTS.heartbeatMs,
-    timeoutMs: options.timeoutMs ?? NODE_DEFAULTS.timeoutMs,
-    sessionTtlMs: options.sessionTtlMs ?? NODE_DEFAULTS.sessionTtlMs,
-    drainTimeoutMs: options.drainTimeoutMs ?? NODE_DEFAULTS.drainTimeoutMs,
-    maxFrameBytes: options.maxFrameBytes ?? NODE_DEFAULTS.maxFrameBytes,
-    rateLimit: options.rateLimit ?? NODE_DEFAULTS.rateLimit,
-    maxBufferedBytes: options.maxBufferedBytes ?? NODE_DEFAULTS.maxBufferedBytes,
-    maxSubscriptions: options.maxSubscriptions ?? NODE_DEFAULTS.maxSubscriptions,
-    handlerTimeoutMs: options.handlerTimeoutMs ?? NODE_DEFAULTS.handlerTimeoutMs,
-    authorize: options.authorize,
-    onMessage: options.onMessage ?? echoToInbox,
-  }
-  const log = options.log ?? (() => {})
+  const userLog = options.log ?? (() => {})
+  const log = (line: string): void => userLog(`[${id}] ${line}`)
   const hub = new TopicHub(store)
-  const connections = new Set<Connection>()
-  const bySession = new Map<string, Connection>()
+  const sockets = new Set<ClientSocket>()
+  const bySession = new Map<string, ClientSocket>()
   let status: NodeStatus = 'running'
 
-  const ctx: NodeContext = {
-    id,
+  const socketHost: SocketHost = {
     store,
     hub,
-    secret: options.secret ?? randomSecret(),
     options: resolved,
-    log: (line) => log(`[${id}] ${line}`),
-    own(conn, session) {
-      const older = bySession.get(session)
-      if (older && older !== conn) older.close(CloseCode.SESSION_MOVED, 'session moved to a newer connection')
-      bySession.set(session, conn)
+    core: {
+      node: id,
+      secret: options.secret ?? randomSecret(),
+      heartbeatMs: resolved.heartbeatMs,
+      timeoutMs: resolved.timeoutMs,
+      sessionTtlMs: resolved.sessionTtlMs,
+      maxFrameBytes: resolved.maxFrameBytes,
+      maxSubscriptions: resolved.maxSubscriptions,
+      rateLimit: resolved.rateLimit,
+      authorize: resolved.authorize !== undefined,
+      ids: { session: newSessionId, generation: newGeneration },
     },
-    forget(conn) {
-      connections.delete(conn)
-      const session = conn.session
-      if (session !== undefined && bySession.get(session) === conn) bySession.delete(session)
+    log,
+    own(socket, session) {
+      const older = bySession.get(session)
+      if (older && older !== socket) older.run({ type: 'superseded' })
+      bySession.set(session, socket)
+    },
+    forget(socket) {
+      sockets.delete(socket)
+      const session = socket.session
+      if (session !== undefined && bySession.get(session) === socket) bySession.delete(session)
     },
   }
 
@@ -100,21 +100,20 @@ export async function createNode(options: NodeOptions = {}): Promise<LifelineNod
     // Refused at the HTTP upgrade while draining, so a balancer's retry lands on a healthy node.
     verifyClient: (_info, done) => (status === 'running' ? done(true) : done(false, 503, 'draining')),
   })
-  wss.on('error', (e) => ctx.log(`server error: ${e.message}`))
+  wss.on('error', (e) => log(`server error: ${e.message}`))
   wss.on('connection', (ws, req) => {
-    const conn = new Connection(ws, req, ctx)
-    connections.add(conn)
-    if (status !== 'running') conn.close(CloseCode.SERVICE_RESTART, 'draining')
+    const socket = new ClientSocket(ws, req, socketHost)
+    sockets.add(socket)
+    if (status !== 'running') socket.run({ type: 'drain' })
   })
 
   // One timer for every connection: at 1 s granularity (or the heartbeat, if shorter) silence is caught in time.
   const timer = setInterval(() => {
-    const now = Date.now()
-    for (const conn of [...connections]) conn.tick(now)
+    for (const socket of [...sockets]) socket.tick()
   }, Math.min(resolved.heartbeatMs, 1_000))
   timer.unref()
 
-  const health = (): Health => ({ status: status === 'running' ? 'ok' : 'draining', id, connections: connections.size })
+  const health = (): NodeHealth => ({ status: status === 'running' ? 'ok' : 'draining', id, connections: sockets.size })
   const handleHealth = (req: IncomingMessage, res: ServerResponse): boolean => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/healthz') return false
     const body = JSON.stringify(health())
@@ -128,18 +127,19 @@ export async function createNode(options: NodeOptions = {}): Promise<LifelineNod
       'request',
       guardRequest((req, res) => {
         if (handleHealth(req, res)) return
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n')
-      }, ctx.log),
+        const body = { error: { code: ClusterErrorCode.NOT_FOUND, message: 'a node answers GET /healthz and WebSocket upgrades only' } }
+        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify(body))
+      }, log),
     )
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
-      server.listen(options.port ?? NODE_DEFAULTS.port, options.host ?? NODE_DEFAULTS.host, () => {
+      server.listen(resolved.port, resolved.host, () => {
         server.off('error', reject)
         resolve()
       })
     })
   }
-  const host = options.host ?? NODE_DEFAULTS.host
+  const host = resolved.host
 
   let draining: Promise<void> | undefined
   const drain = (): Promise<void> => {
@@ -147,17 +147,13 @@ export async function createNode(options: NodeOptions = {}): Promise<LifelineNod
     if (status === 'running') status = 'draining'
     draining = (async () => {
       const deadline = Date.now() + resolved.drainTimeoutMs
-      const current = [...connections]
+      const current = [...sockets]
       // Flush: every frame a connection already sent is handled and acked before its 1012. Each closes as soon
-      // as its own queue is done, so one client's slow store call does not hold back everyone's reconnect.
-      await Promise.all(
-        current.map(async (conn) => {
-          await before(deadline, conn.settle())
-          conn.close(CloseCode.SERVICE_RESTART, 'node draining; reconnect now')
-        }),
-      )
+      // as its own queue is done (the core does that), so one client's slow store call does not hold back
+      // everyone's reconnect.
+      for (const socket of current) socket.run({ type: 'drain' })
       await before(deadline, Promise.all(current.map((c) => c.closed)))
-      for (const conn of current) conn.terminate()
+      for (const socket of current) socket.terminate()
     })()
     return draining
   }
@@ -166,7 +162,7 @@ export async function createNode(options: NodeOptions = {}): Promise<LifelineNod
     if (status === 'closed') return
     status = 'closed'
     clearInterval(timer)
-    for (const conn of [...connections]) conn.terminate()
+    for (const socket of [...sockets]) socket.terminate()
     hub.close()
     await new Promise<void>((resolve) => wss.close(() => resolve()))
     if (ownServer) {
@@ -193,10 +189,10 @@ export async function createNode(options: NodeOptions = {}): Promise<LifelineNod
       return status
     },
     get connections() {
-      return connections.size
+      return sockets.size
     },
     publish(topic, data) {
-      if (topic.startsWith('@')) return Promise.reject(new Error(`publish: topic ${topic} is reserved; use sendToSession for an inbox`))
+      if (isReservedTopic(topic)) return Promise.reject(new Error(`publish: topic ${topic} is reserved; use sendToSession for an inbox`))
       return store.append(topic, data)
     },
     sendToSession(sessionId, data) {

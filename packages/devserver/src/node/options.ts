@@ -1,10 +1,11 @@
 /**
- * createNode options. Every default is written once, here, with its reason.
+ * createNode options and their defaults: every default is written once, in NODE_DEFAULTS, with its reason, and
+ * merged once, in resolveNodeOptions.
  */
 import type { IncomingMessage, Server } from 'node:http'
 import { DEFAULT_LIMITS, type Hello } from '@lifeline/protocol'
 import type { Store } from '../store/types.js'
-import type { RateLimit } from './rate-limit.js'
+import type { RateLimit } from './core/rate-limit.js'
 
 /** What `onMessage` gets for one `send`. Its publishes commit in the same atomic apply as the send's seq. */
 export interface MessageContext {
@@ -30,6 +31,7 @@ export type MessageHandler = (ctx: MessageContext, data: unknown) => void | Prom
 /** Accept with `true`/`undefined`; refuse with `false` or a string (the reason), or by throwing. */
 export type AuthorizeHook = (hello: Hello, request: IncomingMessage) => boolean | string | void | Promise<boolean | string | void>
 
+/** createNode's options. Each default, and why it is what it is, is in NODE_DEFAULTS below. */
 export interface NodeOptions {
   /** Node id, shown in `welcome.node`, /healthz and logs. Default `node-<random>`. */
   id?: string
@@ -44,33 +46,26 @@ export interface NodeOptions {
   server?: Server
   /** Only upgrades on this path are the node's (an app with other WebSocket endpoints). Default: every path. */
   path?: string
-  /** When the node creates its server: port (0 = any free one) and host. Defaults 0 and 127.0.0.1 (not exposed by accident). */
+  /** When the node creates its server: port and host. */
   port?: number
   host?: string
-  /** Server ping interval. Default 2,000 ms (DESIGN): a frozen node or dead link is noticed within seconds. */
+  /** Server ping interval, ms. */
   heartbeatMs?: number
-  /** Close a client silent this long with 4408. Default 5,000 ms (DESIGN): two missed pings and a margin. */
+  /** Close a client silent this long with 4408, ms. */
   timeoutMs?: number
-  /** Session retention after its last touch. Default 120,000 ms (DESIGN): a reload or a short outage resumes. */
+  /** Session retention after its last touch, ms. */
   sessionTtlMs?: number
-  /** drain() closes every client and resolves within this. Default 5,000 ms: acks in flight take milliseconds; a deploy should not wait on a stuck client. */
+  /** drain() closes every client and resolves within this, ms. */
   drainTimeoutMs?: number
-  /** Largest frame accepted; larger closes with 1009. Told to clients in `welcome`. Default: DEFAULT_LIMITS in @lifeline/protocol (1 MiB), with its reason. */
+  /** Largest frame accepted; larger closes with 1009. Told to clients in `welcome`. */
   maxFrameBytes?: number
-  /**
-   * Per-connection frame rate. Default 1,000/s sustained, bursts of 2,000: an SDK resending a full outbox on
-   * resume passes; a flooding socket is closed (4429) within about two seconds.
-   */
+  /** Per-connection frame rate. */
   rateLimit?: RateLimit
-  /** Close a client whose unsent output passes this many bytes (a slow consumer). Default 8 MiB: several seconds of a busy topic, bounded per socket. */
+  /** Close a client whose unsent output passes this many bytes (a slow consumer, 1013). */
   maxBufferedBytes?: number
-  /** Topics one connection may subscribe to, besides `@inbox`. Told to clients in `welcome`. Default: DEFAULT_LIMITS in @lifeline/protocol (1,000). */
+  /** Topics one connection may subscribe to, besides `@inbox`. Told to clients in `welcome`. */
   maxSubscriptions?: number
-  /**
-   * Longest an `onMessage` call may take; past it the send is refused with HANDLER_FAILED (its seq consumed) and
-   * the connection goes on. Default 10,000 ms: a backend round trip with a retry fits, while a handler that never
-   * settles (a forgotten await on a promise that never resolves) no longer stalls its session for good.
-   */
+  /** Longest an `onMessage` call may take; past it the send is refused with HANDLER_FAILED (its seq consumed). */
   handlerTimeoutMs?: number
   /** Refuse a hello (close 4401 with the reason). Default: accept everyone. */
   authorize?: AuthorizeHook
@@ -80,18 +75,44 @@ export interface NodeOptions {
   log?: (line: string) => void
 }
 
+/** Every default of createNode, written once, each with its reason. */
 export const NODE_DEFAULTS = {
+  /** a frozen node or a dead link is noticed within seconds, at one small frame per client per 2 s. */
   heartbeatMs: 2_000,
+  /** two missed pings and a margin. */
   timeoutMs: 5_000,
+  /** a reload or a short outage resumes; a longer absence is a `reset`, told honestly. */
   sessionTtlMs: 120_000,
+  /** Acks in flight take milliseconds; a deploy should not wait on a stuck client. */
   drainTimeoutMs: 5_000,
-  maxFrameBytes: DEFAULT_LIMITS.maxFrameBytes,
+  /** DEFAULT_LIMITS in @lifeline/protocol (1 MiB), which the SDK also assumes until it hears a welcome. */
+  maxFrameBytes: DEFAULT_LIMITS.maxFrameBytes as number,
+  /** An SDK resending a full outbox on resume (1,000 messages) passes; a flooding socket is closed (4429) within about two seconds. */
   rateLimit: { perSecond: 1_000, burst: 2_000 } as RateLimit,
+  /** Several seconds of a busy topic, bounded per socket; past it the client resumes from its position instead. */
   maxBufferedBytes: 8 * 1024 * 1024,
-  maxSubscriptions: DEFAULT_LIMITS.maxSubscriptions,
+  /** DEFAULT_LIMITS in @lifeline/protocol (1,000): more than any page needs, bounded replay work per hello. */
+  maxSubscriptions: DEFAULT_LIMITS.maxSubscriptions as number,
+  /**
+   * A backend round trip with a retry fits, while a handler that never settles (a forgotten await on a promise
+   * that never resolves) no longer stalls its session for good.
+   */
   handlerTimeoutMs: 10_000,
+  /** 0: any free port (read `node.port`); 127.0.0.1: not exposed to the network by accident. */
   port: 0,
   host: '127.0.0.1',
+}
+
+/** createNode's options with every default applied: merged here, once. */
+export type ResolvedNodeOptions = typeof NODE_DEFAULTS & Omit<NodeOptions, keyof typeof NODE_DEFAULTS> & { onMessage: MessageHandler }
+
+export function resolveNodeOptions(o: NodeOptions): ResolvedNodeOptions {
+  const defined = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as NodeOptions
+  const r = { ...NODE_DEFAULTS, ...defined, onMessage: o.onMessage ?? echoToInbox }
+  for (const [name, v] of Object.entries(r)) {
+    if (typeof v === 'number' && !(v >= 0)) throw new TypeError(`createNode: ${name} must be a number >= 0, got ${v}`)
+  }
+  return r
 }
 
 export const echoToInbox: MessageHandler = (ctx, data) => ctx.reply(data)

@@ -3,13 +3,15 @@
  * connection was down) into the Store contract's "every message appended from now on, in offset order".
  *
  * Per topic it remembers the last offset delivered (and its epoch). A live message that is the next offset is
- * delivered at once; an older one is dropped; a newer one means messages were missed (the subscriber
+ * delivered at once; an older one is dropped; a newer one means messages were missed (store/dense.ts has the
+ * one rule, shared with the node's subscriptions) (the subscriber
  * connection was down, or Redis restarted), so it is parked and the topic is synced: the missing offsets are
  * read from the log, then the parked messages are merged, in order, without a gap or a duplicate at the seam.
  * Every Redis reconnect syncs every topic, because a silent drop leaves no later message to reveal it.
  *
  * Pure of Redis: it takes a `LiveSource`, so its ordering logic is testable on its own.
  */
+import { placeOf } from './dense.js'
 import type { LiveListener, StoredMessage, TopicHead } from './types.js'
 
 export interface LiveSource {
@@ -122,9 +124,10 @@ export class LiveFanout {
 
   #onLive(state: TopicState, m: StoredMessage): void {
     if (this.#topics.get(state.topic) !== state) return
-    if (!state.syncing && m.epoch === state.epoch && state.last !== undefined) {
-      if (m.offset <= state.last) return
-      if (m.offset === state.last + 1) {
+    if (!state.syncing) {
+      const place = placeOf(state, m)
+      if (place === 'seen') return
+      if (place === 'next') {
         state.last = m.offset
         this.#emit(state, m)
         return
@@ -189,14 +192,15 @@ export class LiveFanout {
     const parked = state.parked.sort((a, b) => a.offset - b.offset)
     state.parked = []
     for (const m of parked) {
-      if (m.epoch !== state.epoch || state.last === undefined) {
+      const place = placeOf(state, m)
+      if (place === 'foreign' || place === 'unplaced') {
         // Either from a lost epoch (drop it) or from one newer than the head just read: then it is in the
         // log too (appended before it was published), and the next round reads it from there.
         state.again = true
-      } else if (m.offset === state.last + 1) {
+      } else if (place === 'next') {
         state.last = m.offset
         this.#emit(state, m)
-      } else if (m.offset > state.last + 1) {
+      } else if (place === 'ahead') {
         state.parked.push(m)
         state.again = true
       }

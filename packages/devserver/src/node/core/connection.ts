@@ -1,0 +1,465 @@
+/**
+ * The connection core: everything a node decides about one client socket, with no socket, timer, clock or
+ * store. Inputs go in through `handle(input, env)` (a frame, a store reply, a tick at `env.now`, a drain); what
+ * should happen comes out as effects (types.ts) that the adapter (../socket.ts) carries out in order.
+ *
+ * One state union (`State`), changed only by `go()`. Frames are handled strictly one after another (`queue`,
+ * with `current` the one whose store call or hook is in flight), so acks go out in seq order and a slow store
+ * call delays this connection only. Subscriptions (subscription.ts) run beside the queue. Every path ends in a
+ * frame or a close with a code.
+ */
+import { CloseCode, decodeClientFrame, encode, ErrorCode, INBOX_TOPIC, type Decoded, type ClientFrame, type Hello, type Position, type Pub, type Send } from '@lifeline/protocol'
+import { inboxTopic } from '../../store/inbox.js'
+import type { ApplyResult, ClaimResult, SessionRecord } from '../../store/types.js'
+import { verifyToken } from '../../security/token.js'
+import { helloRefusal, welcomeFrame } from './hello.js'
+import { Liveness } from './liveness.js'
+import { TokenBucket } from './rate-limit.js'
+import { Subscription, type SubscriptionHost } from './subscription.js'
+import type { CoreConfig, Effect, Env, HandlerOutcome, Input, StoreCall, StoreReply } from './types.js'
+import { applyVerdict, pubRefusal, seqVerdict, subRefusal, type Refusal } from './writes.js'
+
+/** Input bytes queued behind a slow store before the connection is cut (4429): bounds memory per socket. */
+export const MAX_QUEUED_BYTES = 16 * 1024 * 1024
+
+/** The session this connection holds, once its hello succeeded. */
+export interface Held {
+  session: string
+  generation: number
+  /** Highest seq applied, as far as this connection knows (it is the session's only writer). */
+  acked: number
+  /** The store topic behind this session's `@inbox`. */
+  inbox: string
+}
+
+export type State =
+  | { type: 'awaiting-hello' }
+  | { type: 'open'; held: Held }
+  /** Finishing what was received before the drain, then 1012. `held` is undefined if no hello succeeded. */
+  | { type: 'draining'; held: Held | undefined }
+  | { type: 'closed' }
+
+type Queued = { decoded: Decoded<ClientFrame>; bytes: number }
+
+export class ConnectionCore {
+  state: State = { type: 'awaiting-hello' }
+  private out: Effect[] = []
+  private env: Env = { now: 0, buffered: 0 }
+  /** Bytes sent during the current input: `env.buffered` does not know them yet. */
+  private sentNow = 0
+  private readonly queue: Queued[] = []
+  private queuedBytes = 0
+  /** The frame being handled; while `waiting`, its store call or hook is in flight and the queue waits. */
+  private current: Queued | undefined
+  private waiting = false
+  private nextCall = 1
+  private readonly replies = new Map<number, (reply: StoreReply) => void>()
+  private authorized: ((refusal: string | null) => void) | undefined
+  private handled: { seq: number; then: (outcome: HandlerOutcome) => void } | undefined
+  private drainWaiters: (() => void)[] = []
+  private readonly subs = new Map<string, Subscription>()
+  private readonly byStoreTopic = new Map<string, Subscription>()
+  private readonly liveness: Liveness
+  private readonly bucket: TokenBucket
+  private lastPing: number
+  private lastTouch: number
+  /** A touch is in flight (its reply will say whether the session is still ours). */
+  private touchCall: number | undefined
+
+  constructor(
+    private readonly config: CoreConfig,
+    now: number,
+  ) {
+    this.liveness = new Liveness(now)
+    this.bucket = new TokenBucket(config.rateLimit, now)
+    this.lastPing = this.lastTouch = now
+  }
+
+  /** The session this connection holds, if any. */
+  get held(): Held | undefined {
+    return this.state.type === 'open' || this.state.type === 'draining' ? this.state.held : undefined
+  }
+
+  /** Feed one input; returns the effects to carry out, in order. */
+  handle(input: Input, env: Env): Effect[] {
+    this.out = []
+    this.env = env
+    this.sentNow = 0
+    this.step(input)
+    return this.out
+  }
+
+  private step(i: Input): void {
+    if (i.type === 'socket-closed') return this.end()
+    if (this.state.type === 'closed') return
+    switch (i.type) {
+      case 'frame':
+        return this.frame(i.text, i.bytes)
+      case 'tick':
+        return this.tick()
+      case 'drain':
+        if (this.state.type !== 'draining') this.go({ type: 'draining', held: this.held })
+        return this.next()
+      case 'store': {
+        const then = this.replies.get(i.id)
+        this.replies.delete(i.id)
+        return then?.(i)
+      }
+      case 'live':
+        return this.byStoreTopic.get(i.message.topic)?.live(i.message)
+      case 'authorized': {
+        const then = this.authorized
+        this.authorized = undefined
+        return then?.(i.refusal)
+      }
+      case 'handled': {
+        const h = this.handled
+        if (h?.seq !== i.seq) return
+        this.handled = undefined
+        return h.then(i.outcome)
+      }
+      case 'superseded':
+        return this.close(CloseCode.SESSION_MOVED, 'session moved to a newer connection')
+      case 'drained': {
+        const waiters = this.drainWaiters
+        this.drainWaiters = []
+        for (const w of waiters) w()
+        return
+      }
+    }
+  }
+
+  /** The one place the state changes. */
+  private go(next: State): void {
+    this.state = next
+  }
+
+  // ---------------------------------------------------------------- frames
+
+  private frame(text: string, bytes: number): void {
+    const now = this.env.now
+    // A frame read after this connection's liveness ran out sat in the socket buffer while the process was
+    // frozen (SIGSTOP, a VM pause): after a thaw, Node may read sockets before it runs the timer that would have
+    // closed the connection. Its client has given up on this socket, so nothing it said here may act now. (A
+    // resume hello cannot claim late in any case: `hello.attempt` tells the store it is older than the claim
+    // the session has now; see store/types.ts Claim.)
+    const silent = this.liveness.silentFor(now)
+    if (silent > this.config.timeoutMs) return this.close(CloseCode.HEARTBEAT_TIMEOUT, `frame read ${silent} ms after the last sign of life; not handled`)
+    this.liveness.frame(now)
+    if (!this.bucket.take(now)) return this.refuse(ErrorCode.RATE_LIMITED, 'too many frames on this connection', CloseCode.RATE_LIMITED)
+    const decoded = decodeClientFrame(text)
+    if (decoded.ok && decoded.frame.t === 'ping') return this.send(encode({ t: 'pong' }))
+    if (decoded.ok && decoded.frame.t === 'pong') return
+    if (this.state.type === 'draining') return // not acked: the client resends it to the node it moves to
+    if (this.queuedBytes + bytes > MAX_QUEUED_BYTES) {
+      return this.refuse(ErrorCode.RATE_LIMITED, 'too much input queued on this connection', CloseCode.RATE_LIMITED)
+    }
+    // A bad frame is queued like a good one: frames before it still get their acks, in order, then the close.
+    this.queue.push({ decoded, bytes })
+    this.queuedBytes += bytes
+    this.next()
+  }
+
+  /** Handle queued frames until one has to wait (a store call, a hook) or the queue is empty. */
+  private next(): void {
+    while (!this.current && this.state.type !== 'closed') {
+      const item = this.queue.shift()
+      if (!item) break
+      this.current = item
+      this.process(item)
+      if (this.current === item && !this.waiting) this.done(item)
+    }
+    if (!this.current && this.queue.length === 0 && this.state.type === 'draining') {
+      this.close(CloseCode.SERVICE_RESTART, 'node draining; reconnect now')
+    }
+  }
+
+  /** The current frame is finished: the next one may go. */
+  private done(item: Queued): void {
+    this.current = undefined
+    this.queuedBytes -= item.bytes
+  }
+
+  /**
+   * The current frame waits for an answer (a store reply, a hook's verdict): returns the function that takes
+   * it. When `then` has run without starting another wait, the frame is done and the queue moves on.
+   */
+  private wait<T>(then: (value: T) => void): (value: T) => void {
+    const item = this.current
+    this.waiting = true
+    return (value) => {
+      if (!item || this.current !== item) return // closed meanwhile
+      this.waiting = false
+      then(value)
+      if (!this.waiting && this.current === item) {
+        this.done(item)
+        this.next()
+      }
+    }
+  }
+
+  private process(item: Queued): void {
+    const decoded = item.decoded
+    if (!decoded.ok) {
+      const { code, message, seq } = decoded.error
+      // Data too deep in a pub/send: that op is refused for good (its seq consumed), the connection goes on, so
+      // the client's outbox does not resend it forever. Anything else malformed ends the connection.
+      if (seq !== undefined && this.held) return this.write(seq, () => this.commit(seq, [], { code, message }))
+      return this.refuse(code, message, CloseCode.BAD_FRAME)
+    }
+    const frame = decoded.frame
+    if (frame.t === 'hello') {
+      if (this.held || this.state.type === 'closed') {
+        return this.refuse(ErrorCode.HELLO_EXPECTED, 'hello was already received on this connection', CloseCode.BAD_FRAME)
+      }
+      return this.hello(frame)
+    }
+    if (!this.held) return this.refuse(ErrorCode.HELLO_EXPECTED, `expected hello as the first frame, got ${frame.t}`, CloseCode.BAD_FRAME)
+    switch (frame.t) {
+      case 'pub':
+        return this.pub(frame, item.bytes)
+      case 'send':
+        return this.sendOp(frame)
+      case 'sub':
+        return this.subscribe(frame.topic, frame.from ?? null)
+      case 'unsub':
+        this.unsubscribe(frame.topic)
+        return this.send(encode({ t: 'unsubscribed', topic: frame.topic }))
+    }
+  }
+
+  // ---------------------------------------------------------------- hello
+
+  private hello(frame: Hello): void {
+    const refusal = helloRefusal(frame, this.config)
+    if (refusal) return this.refuse(refusal.code, refusal.message, refusal.close)
+    if (!this.config.authorize) return this.openSession(frame)
+    this.out.push({ type: 'authorize', hello: frame })
+    this.authorized = this.wait((reason: string | null) => {
+      if (reason !== null) return this.refuse(ErrorCode.UNAUTHORIZED, reason, CloseCode.UNAUTHORIZED)
+      this.openSession(frame)
+    })
+  }
+
+  private openSession(frame: Hello): void {
+    if (!frame.resume) return this.create(frame, undefined)
+    const token = verifyToken(this.config.secret, frame.resume.token)
+    if (token === null) {
+      return this.refuse(ErrorCode.INVALID_TOKEN, 'resume token is forged, malformed or from another cluster; start a new session', CloseCode.INVALID_TOKEN)
+    }
+    const claim = { presented: token.generation, instance: frame.instance, attempt: frame.attempt ?? 0, lastSeq: frame.resume.lastSeq, next: this.config.ids.generation() }
+    this.frameCall({ method: 'claimSession', args: [token.session, this.config.sessionTtlMs, claim] }, (r) => {
+      if (!r.ok) return this.fail(r.error)
+      const result = r.value as ClaimResult
+      // An older hello of the client that holds the session now (it waited in a buffer while the client moved
+      // on): it claims nothing, and its socket is of no use to anyone.
+      if (result.status === 'stale') return this.close(CloseCode.SESSION_MOVED, 'a newer connection of this client holds the session')
+      if (result.status === 'claimed') return this.welcome(frame, result.record, true, undefined)
+      // A copy of another client's persisted state (a duplicated tab) or a store that lost newer claims: worth a
+      // line, because the client is about to tell its app that its pending sends' fate is unknown.
+      if (result.status === 'taken') this.log(`session ${token.session}: resume refused, its token is no longer current (a copy of another client's state?); new session`)
+      this.create(frame, result.status === 'taken' ? 'taken' : 'expired')
+    })
+  }
+
+  /** Unknown, expired or taken: a new session; `resumed: false` with `reset` tells the SDK to raise `reset`. */
+  private create(frame: Hello, reset: 'expired' | 'taken' | undefined): void {
+    const owner = { generation: this.config.ids.generation(), instance: frame.instance, attempt: frame.attempt ?? 0 }
+    this.frameCall({ method: 'createSession', args: [this.config.ids.session(), this.config.sessionTtlMs, owner] }, (r) => {
+      if (!r.ok) return this.fail(r.error)
+      this.welcome(frame, r.value as SessionRecord, false, reset)
+    })
+  }
+
+  private welcome(frame: Hello, record: SessionRecord, resumed: boolean, reset: 'expired' | 'taken' | undefined): void {
+    const held: Held = { session: record.id, generation: record.generation, acked: record.acked, inbox: inboxTopic(record.id) }
+    this.go(this.state.type === 'draining' ? { type: 'draining', held } : { type: 'open', held })
+    this.out.push({ type: 'own', session: record.id })
+    this.send(encode(welcomeFrame(this.config, record, resumed, reset)))
+    for (const topic of Object.keys(frame.subs)) this.subscribe(topic, frame.subs[topic] ?? null)
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  /** Run `then` if `seq` is the next one; a duplicate is acked at once (no handler re-run), a gap closes 4422. */
+  private write(seq: number, then: () => void): void {
+    const held = this.held!
+    const v = seqVerdict(held.acked, seq)
+    if (v.type === 'duplicate') return this.send(encode({ t: 'ack', seq: held.acked }))
+    if (v.type === 'gap') return this.refuse(v.error, v.message, v.code)
+    then()
+  }
+
+  /** `bytes`, the frame's size, bounds its data's: stores that bound retention by bytes can use it. */
+  private pub(frame: Pub, bytes: number): void {
+    const refusal = pubRefusal(frame.topic)
+    this.write(frame.seq, () => this.commit(frame.seq, refusal ? [] : [{ topic: frame.topic, data: frame.data, bytes }], refusal))
+  }
+
+  private sendOp(frame: Send): void {
+    const held = this.held!
+    this.write(frame.seq, () => {
+      this.out.push({ type: 'handle', seq: frame.seq, data: frame.data, session: held.session, inbox: held.inbox })
+      this.handled = {
+        seq: frame.seq,
+        then: this.wait((outcome: HandlerOutcome) => {
+          if (outcome.ok) return this.commit(frame.seq, outcome.appends)
+          this.log(`onMessage threw for seq ${frame.seq}: ${outcome.reason}`)
+          // Refused for good, its seq consumed and nothing it published applied. Retrying would not help: a
+          // handler that throws on this data throws again on the resend, and every later send of the session
+          // would wait behind it (a poison message). The SDK rejects this send with HANDLER_FAILED.
+          this.commit(frame.seq, [], { code: ErrorCode.HANDLER_FAILED, message: `the server's message handler refused this send: ${outcome.reason}` })
+        }),
+      }
+    })
+  }
+
+  /** One apply; a refused op still consumes its seq (error frame with the seq, then the ack). */
+  private commit(seq: number, appends: { topic: string; data: unknown; bytes?: number }[], refusal?: Refusal): void {
+    const held = this.held
+    if (!held) return
+    const op = { session: held.session, generation: held.generation, seq, appends }
+    this.frameCall({ method: 'apply', args: [op] }, (r) => {
+      if (!r.ok) {
+        // Not acked: the op stays in the client's outbox and goes through once the store is back.
+        this.log(`store apply failed: ${r.error}`)
+        return this.refuse(ErrorCode.STORE_UNAVAILABLE, 'the store did not answer; this op was not applied', CloseCode.STORE_UNAVAILABLE, { seq })
+      }
+      const now = this.held
+      if (!now) return
+      const v = applyVerdict(r.value as ApplyResult, now.acked, seq, refusal)
+      if (v.type === 'close') return v.error ? this.refuse(v.error, v.reason, v.code) : this.close(v.code, v.reason)
+      now.acked = v.acked
+      if (v.refusal) this.send(encode({ t: 'error', seq, ...v.refusal }))
+      this.send(encode({ t: 'ack', seq: now.acked }))
+    })
+  }
+
+  // ---------------------------------------------------------------- subscriptions
+
+  /** Subscribe (or re-subscribe) `topic` from `from`. `@inbox` is always the caller's own. */
+  private subscribe(topic: string, from: Position | null): void {
+    const held = this.held
+    if (!held) return
+    const refusal = subRefusal(topic)
+    if (refusal) return this.send(encode({ t: 'error', ...refusal }))
+    const max = this.config.maxSubscriptions
+    // @inbox is the session's own and always there: it does not count against the limit.
+    const counted = this.subs.size - (this.subs.has(INBOX_TOPIC) ? 1 : 0)
+    if (topic !== INBOX_TOPIC && !this.subs.has(topic) && counted >= max) {
+      const message = `cannot subscribe to ${topic}: at most ${max} topics per connection (besides @inbox)`
+      return this.send(encode({ t: 'error', code: ErrorCode.TOO_MANY_SUBSCRIPTIONS, message, topic }))
+    }
+    this.unsubscribe(topic)
+    const storeTopic = topic === INBOX_TOPIC ? held.inbox : topic
+    const sub = new Subscription(topic, storeTopic, this.subscriptionHost())
+    this.subs.set(topic, sub)
+    this.byStoreTopic.set(storeTopic, sub)
+    // Live first, then the head: nothing appended between the two is missed (the store orders them).
+    this.out.push({ type: 'listen', topic: storeTopic })
+    sub.start(from)
+  }
+
+  private unsubscribe(topic: string): void {
+    const sub = this.subs.get(topic)
+    if (!sub) return
+    sub.stop()
+    this.subs.delete(topic)
+    this.byStoreTopic.delete(sub.storeTopic)
+    this.out.push({ type: 'unlisten', topic: sub.storeTopic })
+  }
+
+  private subscriptionHost(): SubscriptionHost {
+    return {
+      call: (call, then) => this.call(call, then),
+      send: (text) => this.send(text),
+      buffered: () => this.env.buffered + this.sentNow,
+      awaitDrain: (then) => {
+        if (this.drainWaiters.length === 0) this.out.push({ type: 'await-drain' })
+        this.drainWaiters.push(then)
+      },
+      fail: (error) => this.fail(error),
+    }
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** The node's timer: ping, silence check, session touch. */
+  private tick(): void {
+    const { now, buffered } = this.env
+    const { heartbeatMs, timeoutMs, sessionTtlMs } = this.config
+    this.liveness.output(now, buffered)
+    if (this.liveness.silentFor(now) > timeoutMs) return this.close(CloseCode.HEARTBEAT_TIMEOUT, `no frame for ${timeoutMs} ms and no output read`)
+    const held = this.held
+    // No ping before the welcome: the first server frame a client sees is the answer to its hello.
+    if (held && now - this.lastPing >= heartbeatMs) {
+      this.lastPing = now
+      this.send(encode({ t: 'ping' }))
+    }
+    // Touch at a quarter of the TTL: three touches can fail (store hiccup) before a live session expires.
+    if (held && this.touchCall === undefined && now - this.lastTouch >= sessionTtlMs / 4) {
+      this.lastTouch = now
+      this.touchCall = this.call({ method: 'touchSession', args: [held.session, held.generation, sessionTtlMs] }, (r) => {
+        this.touchCall = undefined
+        // A store hiccup: the next touch retries, well before the TTL.
+        if (r.ok && r.value === false) this.close(CloseCode.SESSION_MOVED, 'session moved to another connection or expired')
+      })
+    }
+  }
+
+  /** The store failed under a hello or a subscription. */
+  private fail(error: string): void {
+    this.log(`store failed: ${error}`)
+    this.refuse(ErrorCode.STORE_UNAVAILABLE, 'the store did not answer; reconnect and resume', CloseCode.STORE_UNAVAILABLE)
+  }
+
+  /** An `error` frame, then the close: a client never waits on a socket that will say nothing more. */
+  private refuse(code: string, message: string, closeCode: number, extra: { seq?: number; topic?: string } = {}): void {
+    if (this.state.type === 'closed') return
+    this.close(closeCode, message, encode({ t: 'error', code, message, ...extra }))
+  }
+
+  private close(code: number, reason: string, final?: string): void {
+    if (this.state.type === 'closed') return
+    this.end()
+    this.out.push(final === undefined ? { type: 'close', code, reason } : { type: 'close', code, reason, final })
+  }
+
+  /** Closed, by us or by the peer: nothing in flight matters any more. */
+  private end(): void {
+    if (this.state.type === 'closed') return
+    this.go({ type: 'closed' })
+    for (const topic of [...this.subs.keys()]) this.unsubscribe(topic)
+    this.queue.length = 0
+    this.current = undefined
+    this.waiting = false
+    this.replies.clear()
+    this.authorized = undefined
+    this.handled = undefined
+    this.drainWaiters = []
+  }
+
+  // ---------------------------------------------------------------- effects
+
+  private send(text: string): void {
+    if (this.state.type === 'closed') return
+    this.sentNow += text.length
+    this.out.push({ type: 'send', text })
+  }
+
+  private log(line: string): void {
+    this.out.push({ type: 'log', line })
+  }
+
+  private call(call: StoreCall, then: (reply: StoreReply) => void): number {
+    const id = this.nextCall++
+    this.replies.set(id, then)
+    this.out.push({ type: 'store', id, call })
+    return id
+  }
+
+  /** A store call the current frame waits for. */
+  private frameCall(call: StoreCall, then: (reply: StoreReply) => void): void {
+    this.call(call, this.wait(then))
+  }
+}

@@ -1,0 +1,250 @@
+/**
+ * One client socket: the thin `ws` adapter around the pure connection core (core/connection.ts). It turns
+ * socket events, store replies, hook results and the node's timer into core inputs, and carries out the
+ * effects the core returns, in order: frames through the output queue (output.ts), closes, store calls, live
+ * topics (hub.ts), the app's authorize and onMessage hooks (with their timeout). It decides nothing.
+ */
+import type { IncomingMessage } from 'node:http'
+import type { Socket } from 'node:net'
+import type { WebSocket } from 'ws'
+import { CloseCode, isReservedTopic, type Hello } from '@lifeline/protocol'
+import type { Store } from '../store/types.js'
+import { ConnectionCore } from './core/connection.js'
+import { REPLAY_HIGH_WATER } from './core/subscription.js'
+import type { CoreConfig, Effect, HandlerOutcome, Input, StoreCall } from './core/types.js'
+import type { TopicHub } from './hub.js'
+import type { MessageContext, ResolvedNodeOptions } from './options.js'
+import { Output } from './output.js'
+
+/** After our close frame, how long a silent peer may take to answer before the socket is destroyed. */
+const CLOSE_GRACE_MS = 2_000
+/**
+ * The same for a slow consumer cut with 1013. Its unsent frames were dropped, so all it has left to read is what
+ * the socket and the kernel hold (a few MB at most); it costs us no memory meanwhile, and destroying the socket
+ * earlier would turn its 1013 into a 1006.
+ */
+const SLOW_CLOSE_GRACE_MS = 30_000
+
+/** What a socket needs from its node. */
+export interface SocketHost {
+  readonly store: Store
+  readonly hub: TopicHub
+  readonly options: ResolvedNodeOptions
+  readonly core: CoreConfig
+  log(line: string): void
+  /** `socket` now serves `session`: an older socket of it on this node is superseded. */
+  own(socket: ClientSocket, session: string): void
+  /** `socket` is gone. */
+  forget(socket: ClientSocket): void
+}
+
+export class ClientSocket {
+  readonly core: ConnectionCore
+  /** Resolves when the socket is gone. */
+  readonly closed: Promise<void>
+  private readonly output: Output
+  private readonly listening = new Map<string, () => void>()
+  private effects: Effect[] = []
+  private running = false
+  private awaitingDrain = false
+  /**
+   * The upgrade request, kept only until `hello` takes it for `authorize`: an idle connection holding its
+   * request (headers, raw headers, parser state) costs about a kilobyte more, for nothing.
+   */
+  private request: IncomingMessage | undefined
+  private readonly socket: Socket
+
+  constructor(
+    private readonly ws: WebSocket,
+    request: IncomingMessage,
+    private readonly host: SocketHost,
+  ) {
+    this.request = request
+    const socket = (this.socket = request.socket)
+    this.output = new Output(
+      {
+        send: (text, written) => ws.send(text, written && (() => written())),
+        buffered: () => ws.bufferedAmount,
+        onceDrained: (fn) => socket.once('drain', fn),
+      },
+      host.options.maxBufferedBytes,
+      () => this.finish(CloseCode.SLOW_CONSUMER, 'slow consumer: too much unsent output'),
+    )
+    this.core = new ConnectionCore(host.core, Date.now())
+    this.closed = new Promise((resolve) => ws.once('close', () => resolve()))
+    ws.on('message', (data: Buffer) => this.run({ type: 'frame', text: data.toString('utf8'), bytes: data.length }))
+    // ws reports protocol violations (oversized → 1009, bad UTF-8 → 1007) as errors and closes by itself.
+    ws.on('error', (e) => host.log(`connection error: ${e.message}`))
+    ws.once('close', () => {
+      this.run({ type: 'socket-closed' })
+      for (const off of this.listening.values()) off()
+      this.listening.clear()
+      host.forget(this)
+    })
+  }
+
+  get session(): string | undefined {
+    return this.core.held?.session
+  }
+
+  /** Feed the core one input and carry out what it asks, in order (effects of re-entrant inputs queue behind). */
+  run(input: Input): void {
+    try {
+      this.effects.push(...this.core.handle(input, { now: Date.now(), buffered: this.output.buffered }))
+    } catch (e) {
+      // Nothing a client sends may throw out of an event handler (that would crash the whole node).
+      this.host.log(`internal error: ${(e as Error)?.stack ?? String(e)}`)
+      this.run({ type: 'socket-closed' })
+      return this.finish(CloseCode.INTERNAL_ERROR, 'internal error')
+    }
+    if (this.running) return
+    this.running = true
+    try {
+      for (let e = this.effects.shift(); e; e = this.effects.shift()) this.exec(e)
+    } finally {
+      this.running = false
+    }
+  }
+
+  /** The node's timer. Also wakes a replay that waits for output to drain, should the drain event be missed. */
+  tick(): void {
+    if (this.awaitingDrain && this.output.buffered <= REPLAY_HIGH_WATER) this.drained()
+    this.run({ type: 'tick' })
+  }
+
+  /** Hard stop (the node closes): no close frame. */
+  terminate(): void {
+    this.run({ type: 'socket-closed' })
+    this.ws.terminate()
+  }
+
+  private exec(e: Effect): void {
+    switch (e.type) {
+      case 'send':
+        return this.output.send(e.text)
+      case 'close':
+        if (e.final !== undefined) this.ws.send(e.final)
+        return this.finish(e.code, e.reason)
+      case 'store':
+        return this.store(e.id, e.call)
+      case 'listen':
+        if (!this.listening.has(e.topic)) this.listening.set(e.topic, this.host.hub.add(e.topic, (message) => this.run({ type: 'live', message })))
+        return
+      case 'unlisten':
+        this.listening.get(e.topic)?.()
+        this.listening.delete(e.topic)
+        return
+      case 'authorize':
+        return void this.authorize(e.hello)
+      case 'handle':
+        return void this.handle(e.seq, e.data, e.session, e.inbox)
+      case 'own':
+        return this.host.own(this, e.session)
+      case 'await-drain':
+        this.awaitingDrain = true
+        return void this.socket.once('drain', () => this.drained())
+      case 'log':
+        return this.host.log(e.line)
+    }
+  }
+
+  private drained(): void {
+    if (!this.awaitingDrain) return
+    this.awaitingDrain = false
+    this.run({ type: 'drained' })
+  }
+
+  /** Close with `code`: queued output is dropped so the close frame goes first; destroyed after a grace. */
+  private finish(code: number, reason: string): void {
+    // Done as far as the node is concerned: it no longer counts, routes or drains this socket.
+    this.host.forget(this)
+    this.output.drop()
+    try {
+      // A close reason is limited to 123 bytes by RFC 6455.
+      this.ws.close(code, Buffer.from(reason).subarray(0, 123).toString())
+    } catch {
+      this.ws.terminate()
+    }
+    // A slow consumer is reading, only slowly: let it reach the close frame behind what the kernel holds.
+    setTimeout(() => this.ws.terminate(), code === CloseCode.SLOW_CONSUMER ? SLOW_CLOSE_GRACE_MS : CLOSE_GRACE_MS).unref()
+  }
+
+  private store(id: number, call: StoreCall): void {
+    const store = this.host.store as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>
+    let result: Promise<unknown>
+    try {
+      result = store[call.method]!.apply(this.host.store, call.args)
+    } catch (e) {
+      result = Promise.reject(e)
+    }
+    result.then(
+      (value) => this.run({ type: 'store', id, ok: true, value }),
+      (e: unknown) => this.run({ type: 'store', id, ok: false, error: (e as Error)?.message ?? String(e) }),
+    )
+  }
+
+  /** The app's authorize hook, given the upgrade request once: null when accepted, else the reason. */
+  private async authorize(hello: Hello): Promise<void> {
+    const hook = this.host.options.authorize
+    const request = this.request
+    this.request = undefined
+    let refusal: string | null
+    if (!hook || !request) refusal = hook ? 'unauthorized' : null
+    else {
+      try {
+        const verdict = await hook(hello, request)
+        refusal = verdict === false ? 'unauthorized' : typeof verdict === 'string' ? verdict || 'unauthorized' : null
+      } catch (e) {
+        refusal = (e as Error)?.message || 'unauthorized'
+      }
+    }
+    this.run({ type: 'authorized', refusal })
+  }
+
+  /** The app's `send` handler, sealed when it returns or times out; what it published commits with the seq. */
+  private async handle(seq: number, data: unknown, session: string, inbox: string): Promise<void> {
+    const appends: { topic: string; data: unknown }[] = []
+    let sealed = false
+    const ctx: MessageContext = {
+      session: { id: session },
+      node: this.host.core.node,
+      publish(topic, value) {
+        if (sealed) throw new Error('ctx.publish called after the handler returned; await your work inside onMessage')
+        if (isReservedTopic(topic)) throw new Error(`ctx.publish: topic ${topic} is reserved; use ctx.reply for the sender's inbox`)
+        appends.push({ topic, data: value })
+      },
+      reply(value) {
+        if (sealed) throw new Error('ctx.reply called after the handler returned; await your work inside onMessage')
+        appends.push({ topic: inbox, data: value })
+      },
+    }
+    let outcome: HandlerOutcome
+    try {
+      await withTimeout(this.host.options.onMessage(ctx, data), this.host.options.handlerTimeoutMs)
+      outcome = { ok: true, appends }
+    } catch (e) {
+      outcome = { ok: false, reason: (e as Error)?.message ?? String(e) }
+    } finally {
+      sealed = true
+    }
+    this.run({ type: 'handled', seq, outcome })
+  }
+}
+
+/**
+ * The handler's promise, or a rejection once `ms` passed: a handler that never settles would otherwise hold this
+ * connection's queue (and every later frame of the session) forever. What it does after the timeout is sealed
+ * off: ctx.publish/reply throw, and the send is refused with HANDLER_FAILED.
+ */
+async function withTimeout(work: void | Promise<void>, ms: number): Promise<void> {
+  if (!(work instanceof Promise)) return
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`it did not settle within handlerTimeoutMs (${ms} ms)`)), ms)
+  })
+  try {
+    await Promise.race([work, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
