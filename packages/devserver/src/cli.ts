@@ -4,7 +4,8 @@
  * `lifeline node`: one standalone node (behind HAProxy/nginx, on Redis), see src/node/main.ts.
  */
 import { parseArgs } from 'node:util'
-import { startCluster, ClusterError, type Cluster, type ClusterOptions } from './cluster/index.js'
+import { startCluster, type Cluster, type ClusterOptions } from './cluster/index.js'
+import { ClusterError, ClusterErrorCode } from './errors.js'
 import { NODE_DEFAULTS as N } from './node/options.js'
 
 const HELP = `lifeline: keep WebSocket sessions alive through node crashes, deploys and frozen nodes.
@@ -53,7 +54,12 @@ const DEV_FLAGS = {
   help: { type: 'boolean', short: 'h' },
 } as const
 
-class UsageError extends Error {}
+/** A flag the CLI cannot use: BAD_OPTION like the cluster's own, but exit 2 and a pointer to --help. */
+class UsageError extends ClusterError {
+  constructor(message: string) {
+    super(ClusterErrorCode.BAD_OPTION, message)
+  }
+}
 
 /** `10s`, `500ms`, `2m` → milliseconds. A bare number is refused: seconds or milliseconds would be a guess. */
 function parseDuration(text: string): number {
@@ -143,9 +149,10 @@ async function main(argv: string[]): Promise<void> {
   throw new UsageError(`unknown command "${command}"; use dev or node`)
 }
 
+// One line per failure, `lifeline: CODE: message`, with a code from errors.ts (node's parseArgs refusals are BAD_OPTION too).
 main(process.argv.slice(2)).catch((e: unknown) => {
   if (e instanceof UsageError || (e as { code?: string })?.code?.startsWith('ERR_PARSE_ARGS')) {
-    console.error(`lifeline: ${(e as Error).message}\nRun \`lifeline --help\` for the options.`)
+    console.error(`lifeline: ${ClusterErrorCode.BAD_OPTION}: ${(e as Error).message}\nRun \`lifeline --help\` for the options.`)
     process.exit(2)
   }
   console.error(e instanceof ClusterError ? `lifeline: ${e.code}: ${e.message}` : e)

@@ -1,18 +1,25 @@
 /**
- * @lifeline/devserver: the node (as a library and a process), the stores, and the local cluster.
+ * @lifeline/devserver, the public surface (Playwright fixtures are `@lifeline/devserver/testing`):
+ *   node      createNode: a node inside your own Node server, with its options, hooks and NODE_DEFAULTS;
+ *             runNode: the `lifeline node` process, for a custom `nodeEntry` script.
+ *   stores    MemoryStore, createRedisStore, openStore (a `--store` spec → a Store), the Store interface and the
+ *             types it speaks, DEFAULT_RETENTION.
+ *   cluster   startCluster: `lifeline dev` as an API, with its options and node records; ClusterError and
+ *             ClusterErrorCode, every code the supervisor, admin API and balancer answer with (src/errors.ts).
+ *   balancer  Balancer / createBalancer and HEALTH_DEFAULTS: the same sticky routing in front of nodes you run.
+ * Everything else (session tokens, the IPC store nodes of a cluster share, argument parsing) is internal: modules
+ * import it by path, and it may change in any release.
  */
-export { createNode, type LifelineNode, type Health, type NodeStatus } from './node/node.js'
+export { createNode, type LifelineNode, type NodeHealth, type NodeStatus } from './node/node.js'
 export { NODE_DEFAULTS, type NodeOptions, type MessageContext, type MessageHandler, type AuthorizeHook } from './node/options.js'
-export type { RateLimit } from './node/rate-limit.js'
+export type { RateLimit } from './node/core/rate-limit.js'
 export { runNode } from './node/main.js'
-export { parseNodeArgs, NODE_USAGE } from './node/args.js'
 export { MemoryStore, type MemoryStoreOptions } from './store/memory.js'
-export { IpcStore, type IpcStoreOptions } from './store/ipc-client.js'
-export { hostIpcStore } from './store/ipc-host.js'
-export type { IpcEndpoint } from './store/ipc-protocol.js'
-export { openStore, type OpenStoreOptions } from './store/open.js'
+export { createRedisStore, openStore, type OpenStoreOptions } from './store/open.js'
+export type { RedisStoreOptions } from './store/redis-client.js'
 export { DEFAULT_RETENTION } from './store/retention.js'
-export { inboxTopic } from './store/inbox.js'
 export type * from './store/types.js'
-export { signSession, verifyToken, randomSecret, newSessionId } from './security/token.js'
-export * from './cluster/index.js'
+export { startCluster, ClusterError, ClusterErrorCode } from './cluster/index.js'
+export type { Cluster, ClusterNode, ClusterOptions, ClusterNodeStatus, NodeProcessOptions } from './cluster/index.js'
+export { Balancer, createBalancer, HEALTH_DEFAULTS } from './balancer/index.js'
+export type { BalancerOptions, BackendAddress, BackendInfo, BackendChange, HealthOptions } from './balancer/index.js'

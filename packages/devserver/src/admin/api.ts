@@ -10,54 +10,17 @@
  *   DELETE /_lifeline/api/nodes/:id             → 200 { removed: id }     drain, then forget
  *   GET    /_lifeline/api/sessions/:sid         → 200 { session, node }   which node serves it now
  *   GET    /  (or /_lifeline/)                  → the dashboard (dashboard.ts), a page over these routes
- * Errors: { error: { code, message } } with a ClusterErrorCode or one of ADMIN_ERRORS below.
+ * Errors: { error: { code, message } }, with the code's status; codes and statuses are in ../errors.ts.
  */
 import type http from 'node:http'
-import { ClusterError, ClusterErrorCode } from '../cluster/errors.js'
+import { ClusterError, ClusterErrorCode, ERROR_STATUS, errorBody } from '../errors.js'
 import { guardRequest } from '../http/guard.js'
 import { originHost, parseHost, parseTarget, quoteInput } from '../http/parse.js'
 import type { Cluster } from '../cluster/types.js'
 import { routeAdmin, type AdminAction } from './routes.js'
 import { DASHBOARD_HTML, DASHBOARD_PATHS } from './dashboard.js'
 
-export const ADMIN_PREFIX = '/_lifeline/api/'
-
-/** Error codes of the HTTP layer itself (the cluster's own are in cluster/errors.ts). */
-export const AdminErrorCode = {
-  /** The request could not be read (its target, Host, a percent-escape, or not HTTP at all); the message says which. */
-  BAD_REQUEST: 'BAD_REQUEST',
-  /** No such route; the message lists the routes. */
-  NOT_FOUND: 'NOT_FOUND',
-  /** The route exists but not with this HTTP method. */
-  METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
-  /** The request came from a non-loopback address and the cluster was not started with adminRemote. */
-  FORBIDDEN: 'FORBIDDEN',
-  /** `Host` is not a loopback name or the cluster's host: a DNS-rebinding page, or a name the cluster was not started with. */
-  HOST_NOT_ALLOWED: 'HOST_NOT_ALLOWED',
-  /** A state-changing request whose `Origin` is another site (a page the developer has open, forging a POST). */
-  CROSS_ORIGIN: 'CROSS_ORIGIN',
-  /** The session has no live connection through this balancer. */
-  SESSION_NOT_FOUND: 'SESSION_NOT_FOUND',
-  /** Something unexpected failed; the message says what. */
-  INTERNAL: 'INTERNAL',
-} as const
-
-const STATUS: Record<string, number> = {
-  [AdminErrorCode.BAD_REQUEST]: 400,
-  [AdminErrorCode.HOST_NOT_ALLOWED]: 403,
-  [AdminErrorCode.NOT_FOUND]: 404,
-  [AdminErrorCode.METHOD_NOT_ALLOWED]: 405,
-  [AdminErrorCode.FORBIDDEN]: 403,
-  [AdminErrorCode.CROSS_ORIGIN]: 403,
-  [AdminErrorCode.SESSION_NOT_FOUND]: 404,
-  [AdminErrorCode.INTERNAL]: 500,
-  [ClusterErrorCode.NODE_NOT_FOUND]: 404,
-  [ClusterErrorCode.NODE_NOT_RUNNING]: 409,
-  [ClusterErrorCode.CLUSTER_STOPPED]: 503,
-  [ClusterErrorCode.BAD_OPTION]: 400,
-  [ClusterErrorCode.NODE_START_FAILED]: 500,
-  [ClusterErrorCode.NODE_START_TIMEOUT]: 504,
-}
+const ADMIN_PREFIX = '/_lifeline/api/'
 
 export interface AdminOptions {
   /** Serve non-loopback clients, by any Host, too. Default false. */
@@ -74,21 +37,22 @@ export function createAdminHandler(getCluster: () => Cluster | undefined, option
   const log = options.log ?? ((line: string) => console.error(line))
   const handle = (req: http.IncomingMessage, res: http.ServerResponse): void | Promise<void> => {
     const target = parseTarget(req.url)
-    if (!target) return badRequest(res, `request target ${quoteInput(req.url)} is not a path (/…) or an absolute http:// URL`)
+    if (!target) return replyError(res, ClusterErrorCode.BAD_REQUEST, `request target ${quoteInput(req.url)} is not a path (/…) or an absolute http:// URL`)
     const url = target.url
     const cluster = getCluster()
     const dashboard = req.method === 'GET' && DASHBOARD_PATHS.has(url.pathname)
     if ((!dashboard && !url.pathname.startsWith(ADMIN_PREFIX)) || !cluster) {
-      return reply(res, 404, { error: { code: AdminErrorCode.NOT_FOUND, message: `this port proxies WebSocket upgrades; the admin API is under ${ADMIN_PREFIX}nodes` } })
+      return replyError(res, ClusterErrorCode.NOT_FOUND, `this port proxies WebSocket upgrades; the admin API is under ${ADMIN_PREFIX}nodes`)
     }
     if (!options.allowRemote && !isLoopback(req.socket.remoteAddress)) {
-      return reply(res, 403, { error: { code: AdminErrorCode.FORBIDDEN, message: 'the admin API answers loopback clients only (start the cluster with adminRemote to change that)' } })
+      return replyError(res, ClusterErrorCode.FORBIDDEN, 'the admin API answers loopback clients only (start the cluster with adminRemote to change that)')
     }
     // An absolute-form target's authority is the request's host, whatever Host says (RFC 9112 §3.2.2).
     const hostValue = target.authority ?? req.headers.host
     const host = parseHost(hostValue)
     if (!host) {
-      return badRequest(res, hostValue === undefined ? 'no Host header; send the host and port you connected to' : `Host ${quoteInput(hostValue)} is not a host[:port]`)
+      const message = hostValue === undefined ? 'no Host header; send the host and port you connected to' : `Host ${quoteInput(hostValue)} is not a host[:port]`
+      return replyError(res, ClusterErrorCode.BAD_REQUEST, message)
     }
     // A loopback client is not enough either: DNS rebinding. A page on attacker.example re-points that name at
     // 127.0.0.1, and the browser then treats this port as attacker.example itself, so Origin and Host agree and
@@ -97,26 +61,26 @@ export function createAdminHandler(getCluster: () => Cluster | undefined, option
     // or a name we cannot know, and the Origin check still stops a page forging a POST from another site.
     if (!options.allowRemote && !hostAllowed(host.hostname, ownHost)) {
       const message = `Host ${quoteInput(host.host)} is not localhost, 127.x.x.x, [::1] or the cluster's host; open http://localhost${host.host.slice(host.hostname.length)}/, or start the cluster with that host (or adminRemote)`
-      return reply(res, 403, { error: { code: AdminErrorCode.HOST_NOT_ALLOWED, message } })
+      return replyError(res, ClusterErrorCode.HOST_NOT_ALLOWED, message)
     }
     // Loopback is not enough: any web page open in the developer's browser can send a simple cross-site POST
     // (a form, a no-cors fetch) to 127.0.0.1 without a preflight. Browsers always attach Origin to those.
     if (req.method !== 'GET' && req.method !== 'HEAD' && crossOrigin(req.headers.origin, host.host)) {
       const message = `origin ${String(req.headers.origin)} may not change this cluster; use the dashboard on this port, curl, or the API from Node`
-      return reply(res, 403, { error: { code: AdminErrorCode.CROSS_ORIGIN, message } })
+      return replyError(res, ClusterErrorCode.CROSS_ORIGIN, message)
     }
     if (dashboard) {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
       return void res.end(DASHBOARD_HTML)
     }
     const action = routeAdmin(req.method ?? 'GET', url)
-    if ('error' in action) return reply(res, STATUS[action.error.code] ?? 400, action)
+    if ('error' in action) return replyError(res, action.error.code, action.error.message)
     return run(cluster, action).then(
       ({ status, body }) => reply(res, status, body),
       (e: unknown) => {
-        const code = e instanceof ClusterError ? e.code : AdminErrorCode.INTERNAL
-        if (code === AdminErrorCode.INTERNAL) log(`[admin] ${req.method} ${quoteInput(req.url)} failed: ${String(e)}; answered 500`)
-        reply(res, STATUS[code] ?? 500, { error: { code, message: (e as Error)?.message ?? String(e) } })
+        const code = e instanceof ClusterError ? e.code : ClusterErrorCode.INTERNAL
+        if (code === ClusterErrorCode.INTERNAL) log(`[admin] ${req.method} ${quoteInput(req.url)} failed: ${String(e)}; answered 500`)
+        replyError(res, code, (e as Error)?.message ?? String(e))
       },
     )
   }
@@ -138,7 +102,7 @@ async function run(cluster: Cluster, action: AdminAction): Promise<{ status: num
       const id = cluster.nodeOf(action.session)
       if (!id) {
         const message = `session "${action.session}" has no live connection through this balancer`
-        return { status: 404, body: { error: { code: AdminErrorCode.SESSION_NOT_FOUND, message } } }
+        return { status: ERROR_STATUS.SESSION_NOT_FOUND, body: errorBody(ClusterErrorCode.SESSION_NOT_FOUND, message) }
       }
       return { status: 200, body: { session: action.session, node: id } }
     }
@@ -158,8 +122,9 @@ function reply(res: http.ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body))
 }
 
-function badRequest(res: http.ServerResponse, message: string): void {
-  reply(res, 400, { error: { code: AdminErrorCode.BAD_REQUEST, message } })
+/** An error answer: the code's own status (errors.ts), its code and what to do in the body. */
+function replyError(res: http.ServerResponse, code: ClusterErrorCode, message: string): void {
+  reply(res, ERROR_STATUS[code], errorBody(code, message))
 }
 
 /** An `Origin` header naming anything but this very host:port (the dashboard's own requests carry that). */

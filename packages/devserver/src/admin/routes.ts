@@ -1,4 +1,5 @@
 /** Admin request → action, as a pure function of method and URL (tested without a server). */
+import { ClusterErrorCode } from '../errors.js'
 import { quoteInput, tryDecode } from '../http/parse.js'
 
 export type AdminAction =
@@ -9,7 +10,8 @@ export type AdminAction =
   | { kind: 'kill'; id: string; signal: NodeJS.Signals }
   | { kind: 'drain' | 'freeze' | 'thaw' | 'restart'; id: string }
 
-export type AdminRouteError = { error: { code: 'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'BAD_OPTION' | 'BAD_REQUEST'; message: string } }
+/** What a request that names no action gets; the codes and their statuses are in ../errors.ts. */
+export type AdminRouteError = { error: { code: Extract<ClusterErrorCode, 'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'BAD_OPTION' | 'BAD_REQUEST'>; message: string } }
 
 const NODE_ACTIONS = ['kill', 'drain', 'freeze', 'thaw', 'restart'] as const
 const ROUTES = 'GET|POST nodes, POST nodes/:id/{kill,drain,freeze,thaw,restart}, DELETE nodes/:id, GET sessions/:sid'
@@ -22,13 +24,13 @@ export function routeAdmin(method: string, url: URL): AdminAction | AdminRouteEr
     const decoded = tryDecode(segment)
     if (decoded === undefined) {
       const message = `path segment ${quoteInput(segment)} is not valid percent-encoding (each % starts two hex digits of UTF-8); encode ids with encodeURIComponent`
-      return { error: { code: 'BAD_REQUEST', message } }
+      return { error: { code: ClusterErrorCode.BAD_REQUEST, message } }
     }
     parts.push(decoded)
   }
   const [resource, id, verb, ...rest] = parts
   const wrongMethod = (allowed: string): AdminRouteError => ({
-    error: { code: 'METHOD_NOT_ALLOWED', message: `${method} ${url.pathname}: use ${allowed}` },
+    error: { code: ClusterErrorCode.METHOD_NOT_ALLOWED, message: `${method} ${url.pathname}: use ${allowed}` },
   })
   if (resource === 'sessions' && id && !verb) return method === 'GET' ? { kind: 'session', session: id } : wrongMethod('GET')
   if (resource !== 'nodes' || rest.length > 0) return notFound(url)
@@ -44,11 +46,11 @@ export function routeAdmin(method: string, url: URL): AdminAction | AdminRouteEr
   if (action !== 'kill') return { kind: action, id }
   const signal = (url.searchParams.get('signal') ?? 'SIGKILL').toUpperCase()
   if (!SIGNALS.has(signal)) {
-    return { error: { code: 'BAD_OPTION', message: `signal must be one of ${[...SIGNALS].join(', ')}, got "${signal}"` } }
+    return { error: { code: ClusterErrorCode.BAD_OPTION, message: `signal must be one of ${[...SIGNALS].join(', ')}, got "${signal}"` } }
   }
   return { kind: 'kill', id, signal: signal as NodeJS.Signals }
 }
 
 function notFound(url: URL): AdminRouteError {
-  return { error: { code: 'NOT_FOUND', message: `no admin route ${url.pathname}; routes: ${ROUTES}` } }
+  return { error: { code: ClusterErrorCode.NOT_FOUND, message: `no admin route ${url.pathname}; routes: ${ROUTES}` } }
 }

@@ -14,8 +14,9 @@ import type { AddressInfo } from 'node:net'
 import { pickRendezvous } from './rendezvous.js'
 import { LeastConnections } from './spread.js'
 import { ConnectionTable } from './connections.js'
-import { HEALTH_DEFAULTS, initialHealth, nextHealth, probe, type HealthOptions, type HealthState } from './health.js'
+import { HEALTH_DEFAULTS, initialHealth, nextHealth, probe, type Health, type HealthOptions, type HealthState, type ProbeResult } from './health.js'
 import { rejectUpgrade, sessionIdOf } from './upgrade.js'
+import { ClusterErrorCode, ERROR_STATUS, errorBody } from '../errors.js'
 import { answerClientError, guardRequest, SERVER_OPTIONS } from '../http/guard.js'
 import { parseTarget, quoteInput } from '../http/parse.js'
 import { openTunnel } from './tunnel.js'
@@ -23,12 +24,21 @@ import type { BackendAddress, BackendChange, BackendInfo, BalancerOptions } from
 
 export type { BackendAddress, BackendChange, BackendInfo, BalancerOptions } from './types.js'
 
+/**
+ * Where a backend stands for routing: one value, set by `add`, then changed only by `move`, which also emits `change`.
+ *   serving   routed to while `health` is up (health.ts counts the probe results that flip it).
+ *   draining  out of routing because the node is leaving. `by: 'told'`: setDraining (the supervisor's drain or
+ *             SIGTERM), or the node refused an upgrade with 503 (a node never stops draining): lasts until the
+ *             backend is replaced. `by: 'healthz'`: the node's own healthz says it drains; its next 200 ends it.
+ *             Health is still counted: a draining node that stops answering is reported down (its sockets are
+ *             left to it, see judge).
+ */
+type Routing = { type: 'serving'; health: HealthState } | { type: 'draining'; by: 'told' | 'healthz'; health: HealthState }
+
 interface Backend extends BackendAddress {
-  state: HealthState
-  draining: boolean
-  /** `draining` came from the node's own healthz, not from setDraining: a later 200 undoes it. */
-  drainReported: boolean
-  probing: boolean
+  routing: Routing
+  /** The health check in flight, if any: a node whose probe is still running skips a round rather than doubling it. */
+  inFlight: Promise<ProbeResult> | undefined
 }
 
 export class Balancer extends EventEmitter<{ change: [BackendChange] }> {
@@ -84,8 +94,9 @@ export class Balancer extends EventEmitter<{ change: [BackendChange] }> {
   add(address: BackendAddress): void {
     // Same id, new process (a restart): whatever is left of the old one's connections goes with it.
     const closed = this.backendsById.has(address.id) ? this.table.closeAll(address.id) : 0
-    this.backendsById.set(address.id, { ...address, state: initialHealth('up'), draining: false, drainReported: false, probing: false })
-    this.emit('change', { id: address.id, health: 'up', draining: false, reason: `added on port ${address.port}`, closed })
+    const backend: Backend = { ...address, routing: { type: 'serving', health: initialHealth('up') }, inFlight: undefined }
+    this.backendsById.set(address.id, backend)
+    this.emit('change', { id: address.id, ...viewOf(backend.routing), reason: `added on port ${address.port}`, closed })
   }
 
   /** Stop routing to a node and close its proxied sockets. */
@@ -103,9 +114,10 @@ export class Balancer extends EventEmitter<{ change: [BackendChange] }> {
   /** Out of (or back into) routing without touching its sockets: the node closes them itself with 1012. */
   setDraining(id: string, draining: boolean, reason = draining ? 'draining' : 'undrained'): void {
     const backend = this.backendsById.get(id)
-    if (!backend || backend.draining === draining) return
-    backend.draining = draining
-    this.emit('change', { id, health: backend.state.health, draining, reason, closed: 0 })
+    if (!backend) return
+    const { health } = backend.routing
+    // Told wins over healthz: a drain the supervisor asked for is not undone by a 200 from the node.
+    this.move(backend, draining ? { type: 'draining', by: 'told', health } : { type: 'serving', health }, reason)
   }
 
   backends(): BackendInfo[] {
@@ -113,8 +125,7 @@ export class Balancer extends EventEmitter<{ change: [BackendChange] }> {
       id: b.id,
       host: b.host,
       port: b.port,
-      health: b.state.health,
-      draining: b.draining,
+      ...viewOf(b.routing),
       routable: isRoutable(b),
       connections: this.table.count(b.id),
     }))
@@ -127,11 +138,6 @@ export class Balancer extends EventEmitter<{ change: [BackendChange] }> {
   /** The node holding the session's newest live connection, if any. */
   nodeOf(sessionId: string): string | undefined {
     return this.table.nodeOf(sessionId)
-  }
-
-  /** Sessions with a live connection to a node. */
-  sessionsOf(id: string): string[] {
-    return this.table.sessionsOf(id)
   }
 
   /** The node a connection would be routed to now (`exclude`: nodes already tried for this connection). */
@@ -156,10 +162,21 @@ export class Balancer extends EventEmitter<{ change: [BackendChange] }> {
   private markDown(id: string, reason: string, closeSockets: boolean): void {
     const backend = this.backendsById.get(id)
     if (!backend) return
-    const wasDown = backend.state.health === 'down'
-    backend.state = initialHealth('down')
-    const closed = closeSockets ? this.table.closeAll(id) : 0
-    if (!wasDown || closed > 0) this.emit('change', { id, health: 'down', draining: backend.draining, reason, closed })
+    this.move(backend, { ...backend.routing, health: initialHealth('down') }, reason, closeSockets)
+  }
+
+  /**
+   * The one place a backend's routing changes. `closeSockets`: cut its proxied connections too. Emits `change`
+   * when what it shows (health, draining) changed or sockets were closed; a change of counts alone is silent.
+   */
+  private move(backend: Backend, next: Routing, reason: string, closeSockets = false): void {
+    const before = viewOf(backend.routing)
+    backend.routing = next
+    const after = viewOf(next)
+    const closed = closeSockets ? this.table.closeAll(backend.id) : 0
+    if (before.health !== after.health || before.draining !== after.draining || closed > 0) {
+      this.emit('change', { id: backend.id, ...after, reason, closed })
+    }
   }
 
   /** Like guardRequest for plain requests: an upgrade we cannot read is answered 400, our own throw 500. */
@@ -167,18 +184,18 @@ export class Balancer extends EventEmitter<{ change: [BackendChange] }> {
     client.on('error', () => client.destroy())
     try {
       const target = parseTarget(req.url)
-      if (!target) return rejectUpgrade(client, 400, 'BAD_REQUEST', `request target ${quoteInput(req.url)} is not a path or an absolute URL`)
+      if (!target) return rejectUpgrade(client, ClusterErrorCode.BAD_REQUEST, `request target ${quoteInput(req.url)} is not a path or an absolute URL`)
       this.connect(req, client, head, sessionIdOf(target.url), new Set())
     } catch (e) {
       this.log(`upgrade ${quoteInput(req.url)} failed: ${String(e)}; answered 500`)
-      rejectUpgrade(client, 500, 'INTERNAL', `the balancer failed on this upgrade (${String(e)}); it is logged, and the balancer keeps serving`)
+      rejectUpgrade(client, ClusterErrorCode.INTERNAL, `the balancer failed on this upgrade (${String(e)}); it is logged, and the balancer keeps serving`)
     }
   }
 
   private connect(req: http.IncomingMessage, client: Duplex, head: Buffer, sid: string | undefined, tried: Set<string>): void {
     const nodeId = this.route(sid, tried)
     const backend = nodeId === undefined ? undefined : this.backendsById.get(nodeId)
-    if (!backend) return rejectUpgrade(client, 503, 'NO_NODE', 'no healthy node')
+    if (!backend) return rejectUpgrade(client, ClusterErrorCode.NO_NODE, 'no healthy node')
     if (client.destroyed) return
     const conn = this.table.open(backend.id, client, sid)
     conn.upstream = openTunnel(req, client, head, backend, {
@@ -204,40 +221,47 @@ export class Balancer extends EventEmitter<{ change: [BackendChange] }> {
 
   private probeAll(): void {
     for (const backend of this.backendsById.values()) {
-      if (backend.probing) continue
-      backend.probing = true
-      void probe(backend.host, backend.port, this.health.timeoutMs).then((result) => {
-        backend.probing = false
+      if (backend.inFlight) continue
+      backend.inFlight = probe(backend.host, backend.port, this.health.timeoutMs)
+      void backend.inFlight.then((result) => {
+        backend.inFlight = undefined
         if (this.backendsById.get(backend.id) !== backend) return // removed or replaced meanwhile
-        // A node saying it drains is alive and answering: out of routing at once, but not a health failure.
-        if (!result.ok && result.draining) {
-          if (!backend.draining) backend.drainReported = true
-          return this.setDraining(backend.id, true, 'node reports draining')
-        }
-        if (result.ok && backend.drainReported) {
-          backend.drainReported = false
-          this.setDraining(backend.id, false, 'node no longer reports draining')
-        }
-        const before = backend.state.health
-        backend.state = nextHealth(backend.state, result.ok, this.health)
-        if (backend.state.health === before) return
-        const reason = result.ok ? 'probe ok' : `probe: ${result.reason}`
-        // A draining node closes its own clients (1012); cutting them here would only lose its flush.
-        const cut = backend.state.health === 'down' && this.closeOnDown && !backend.draining
-        const closed = cut ? this.table.closeAll(backend.id) : 0
-        this.emit('change', { id: backend.id, health: backend.state.health, draining: backend.draining, reason, closed })
+        this.judge(backend, result)
       })
     }
   }
+
+  /** One probe result → the backend's next routing (each step through `move`). */
+  private judge(backend: Backend, result: ProbeResult): void {
+    const r = backend.routing
+    // A node saying it drains is alive and answering: out of routing at once, but not a health failure.
+    if (!result.ok && result.draining) {
+      if (r.type === 'serving') this.move(backend, { type: 'draining', by: 'healthz', health: r.health }, 'node reports draining')
+      return
+    }
+    if (result.ok && r.type === 'draining' && r.by === 'healthz') this.move(backend, { type: 'serving', health: r.health }, 'node no longer reports draining')
+    const now = backend.routing
+    const health = nextHealth(now.health, result.ok, this.health)
+    const flipped = health.health !== now.health.health
+    const reason = result.ok ? 'probe ok' : `probe: ${result.reason}`
+    // A draining node closes its own clients (1012); cutting them here would only lose its flush.
+    const cut = flipped && health.health === 'down' && this.closeOnDown && now.type !== 'draining'
+    this.move(backend, { ...now, health }, reason, cut)
+  }
+}
+
+/** What a backend shows in `backends()` and `change`: its health, and whether it is out of routing for leaving. */
+function viewOf(r: Routing): { health: Health; draining: boolean } {
+  return { health: r.health.health, draining: r.type === 'draining' }
 }
 
 function isRoutable(b: Backend): boolean {
-  return b.state.health === 'up' && !b.draining
+  return b.routing.type === 'serving' && b.routing.health.health === 'up'
 }
 
 function notFound(_req: http.IncomingMessage, res: http.ServerResponse): void {
-  res.writeHead(404, { 'content-type': 'application/json' })
-  res.end(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'this port proxies WebSocket upgrades only' } }))
+  res.writeHead(ERROR_STATUS.NOT_FOUND, { 'content-type': 'application/json' })
+  res.end(JSON.stringify(errorBody(ClusterErrorCode.NOT_FOUND, 'this port proxies WebSocket upgrades only')))
 }
 
 /** Creates a balancer and starts listening. */

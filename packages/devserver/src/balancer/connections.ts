@@ -66,13 +66,6 @@ export class ConnectionTable {
     return newest?.nodeId
   }
 
-  /** Sessions with a live connection to `nodeId`. */
-  sessionsOf(nodeId: string): string[] {
-    const ids = new Set<string>()
-    for (const conn of this.byNode.get(nodeId) ?? []) if (conn.sessionId) ids.add(conn.sessionId)
-    return [...ids]
-  }
-
   /** Destroys every connection to `nodeId` (or every connection at all) and returns how many there were. */
   closeAll(nodeId?: string): number {
     const conns = nodeId === undefined ? [...this.byNode.values()].flatMap((s) => [...s]) : [...(this.byNode.get(nodeId) ?? [])]

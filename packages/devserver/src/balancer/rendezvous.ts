@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto'
  * are independent across nodes with similar names (`n1`, `n2`); 48 bits keep it an exact JS number.
  * It costs about a microsecond per node, once per connection.
  */
-export function rendezvousScore(key: string, nodeId: string): number {
+function rendezvousScore(key: string, nodeId: string): number {
   return createHash('md5').update(nodeId).update('\0').update(key).digest().readUIntBE(0, 6)
 }
 

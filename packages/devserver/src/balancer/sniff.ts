@@ -13,7 +13,7 @@ export type SniffResult =
   | { state: 'give-up' }
 
 /** Stop looking after this many bytes: a welcome frame is a few hundred bytes, right after the 101 response. */
-export const SNIFF_LIMIT_BYTES = 16 * 1024
+const SNIFF_LIMIT_BYTES = 16 * 1024
 
 const HEAD_END = Buffer.from('\r\n\r\n')
 

@@ -1,6 +1,7 @@
 /** The HTTP/1.1 bits of proxying an upgrade: re-writing the client's request for the node, refusing one. */
 import { STATUS_CODES, type IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
+import { ERROR_STATUS, errorBody, type ClusterErrorCode } from '../errors.js'
 
 /** `?sid=` of the request target (parsed with http/parse.ts's parseTarget), if any. */
 export function sessionIdOf(target: URL): string | undefined {
@@ -21,12 +22,13 @@ export function requestHead(req: IncomingMessage): string {
 }
 
 /**
- * Answers an upgrade with a plain HTTP error and closes it: the client's WebSocket fails and it retries.
- * `code`: NO_NODE (503), BAD_REQUEST (400: a target we cannot read), INTERNAL (500: our bug).
+ * Answers an upgrade with a plain HTTP error, at the code's status (../errors.ts), and closes it: the client's
+ * WebSocket fails and it retries. NO_NODE: nowhere to route; BAD_REQUEST: a target we cannot read; INTERNAL: our bug.
  */
-export function rejectUpgrade(client: Duplex, status: number, code: 'NO_NODE' | 'BAD_REQUEST' | 'INTERNAL', message: string): void {
+export function rejectUpgrade(client: Duplex, code: Extract<ClusterErrorCode, 'NO_NODE' | 'BAD_REQUEST' | 'INTERNAL'>, message: string): void {
   if (client.destroyed) return
-  const body = JSON.stringify({ error: { code, message } })
+  const status = ERROR_STATUS[code]
+  const body = JSON.stringify(errorBody(code, message))
   // Destroyed once written: half-closed, the socket would stay ours for as long as the client keeps its side open.
   client.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +

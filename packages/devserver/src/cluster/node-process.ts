@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { hostIpcStore } from '../store/ipc-host.js'
 import type { Store } from '../store/types.js'
-import { ClusterError, ClusterErrorCode } from './errors.js'
+import { ClusterError, ClusterErrorCode } from '../errors.js'
 import type { NodeProcessOptions } from './types.js'
 
 export interface SpawnOptions extends NodeProcessOptions {

@@ -2,12 +2,12 @@
  * startCluster: the store, the balancer (with the admin API on its port) and the node processes, in that
  * order, so nodes have a store to reach and the admin API answers as soon as the cluster exists.
  */
-import { randomBytes } from 'node:crypto'
 import { Balancer } from '../balancer/index.js'
+import { randomSecret } from '../security/token.js'
 import { MemoryStore } from '../store/memory.js'
 import type { Store } from '../store/types.js'
 import { createAdminHandler } from '../admin/api.js'
-import { ClusterError, ClusterErrorCode } from './errors.js'
+import { ClusterError, ClusterErrorCode } from '../errors.js'
 import { defaultNodeEntry } from './node-process.js'
 import { defaultLog, Supervisor } from './supervisor.js'
 import type { Cluster, ClusterOptions } from './types.js'
@@ -25,7 +25,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const resolved = {
     ...options,
     host: options.host ?? '127.0.0.1',
-    secret: options.secret ?? randomBytes(32).toString('base64url'),
+    secret: options.secret ?? randomSecret(),
     entry: options.nodeEntry ?? defaultNodeEntry(),
   }
   let cluster: Supervisor | undefined

@@ -2,27 +2,38 @@
  * The supervisor: starts node processes and the balancer, keeps one in-memory store for them (or points them
  * at Redis), and turns kill / drain / freeze / thaw / add / remove / restart into real process signals.
  */
+import { backoffCeiling, type Backoff } from '@lifeline/protocol'
 import type { Balancer } from '../balancer/index.js'
 import type { Store } from '../store/types.js'
 import { NODE_DEFAULTS } from '../node/options.js'
 import { startChaos } from './chaos.js'
-import { ClusterError, ClusterErrorCode } from './errors.js'
+import { ClusterError, ClusterErrorCode } from '../errors.js'
+import { nodeStatus, type Life } from './lifecycle.js'
 import { NodeProcess } from './node-process.js'
-import type { Cluster, ClusterNode, ClusterOptions, ClusterNodeStatus } from './types.js'
+import type { Cluster, ClusterNode, ClusterOptions } from './types.js'
 
 /** One node id and its current process. A restart puts a new process in the same slot. */
 interface Slot {
   id: string
-  proc: NodeProcess | undefined
-  phase: 'running' | 'frozen' | 'draining'
-  /** The current process's exit was asked for (drain, remove, restart, stop): do not restart it. */
-  expectedExit: boolean
+  /** Changed only by Supervisor.move. */
+  life: Life
   /** Unexpected exits in a row, for the restart backoff. */
   crashes: number
   startedAt: number
   /** The current process's start (resolves once it listens and is routed to). */
   starting: Promise<void> | undefined
 }
+
+/**
+ * restart: true. The delay before restarting a node that crashed n times in a row is the backoff ceiling
+ * (100 ms doubling to 5 s), so a crash loop does not spin. No jitter: jitter spreads a herd of clients that
+ * lost the same node, and here one supervisor restarts a handful of processes; a fixed delay is easier to read.
+ */
+const RESTART_BACKOFF: Backoff = { minMs: 100, maxMs: 5_000, factor: 2 }
+/** A node that ran this long before crashing starts the backoff over: it was not a crash loop. */
+const CRASH_LOOP_WINDOW_MS = 10_000
+/** After drainTimeoutMs (the node's own bound on a drain), how long a signalled process may take to exit before SIGKILL. */
+const EXIT_GRACE_MS = 5_000
 
 /** Signals after which a process keeps running: kill() resolves once sent instead of waiting for an exit. */
 const NON_FATAL = new Set<NodeJS.Signals>(['SIGSTOP', 'SIGCONT', 'SIGTSTP', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'])
@@ -70,47 +81,44 @@ export class Supervisor implements Cluster {
   async kill(id: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     if (signal === 'SIGSTOP') return this.freeze(id) // same signal, and the status says frozen
     if (signal === 'SIGCONT') return this.thaw(id)
-    const slot = this.live(id)
-    const proc = slot.proc as NodeProcess
+    const [slot, proc] = this.live(id)
     // The node drains on these: out of routing first, as drain() does, so its clients do not come straight back.
     if (signal === 'SIGTERM' || signal === 'SIGINT') this.balancer.setDraining(id, true, `${signal} sent`)
     proc.signal(signal)
     if (NON_FATAL.has(signal)) return
     // A stopped process cannot act on a catchable signal; let it run so it can (SIGKILL needs no help).
-    if (slot.phase === 'frozen') proc.signal('SIGCONT')
-    await proc.exited
+    if (slot.life.type === 'frozen') {
+      proc.signal('SIGCONT')
+      this.move(slot, awake(proc))
+    }
+    await this.exitOf(proc)
   }
 
   async drain(id: string): Promise<void> {
-    const slot = this.live(id)
-    const proc = slot.proc as NodeProcess
-    slot.expectedExit = true
-    slot.phase = 'draining'
+    const [slot, proc] = this.live(id)
+    this.move(slot, { type: 'draining', proc })
     // Out of routing first, so the clients the node closes with 1012 reconnect to the others, not back to it.
     this.balancer.setDraining(id, true)
     proc.signal('SIGTERM')
     proc.signal('SIGCONT') // a frozen node must run to drain
-    // The node bounds its own drain (drainTimeoutMs); this is the last resort if it hangs anyway.
-    const grace = (this.options.drainTimeoutMs ?? NODE_DEFAULTS.drainTimeoutMs) + 5_000
-    const timer = setTimeout(() => proc.signal('SIGKILL'), grace)
-    await proc.exited
-    clearTimeout(timer)
+    await this.exitOf(proc)
   }
 
   async freeze(id: string): Promise<void> {
-    const slot = this.live(id)
-    slot.proc?.signal('SIGSTOP')
-    slot.phase = 'frozen'
+    const [slot, proc] = this.live(id)
+    proc.signal('SIGSTOP')
+    // A draining node stays draining: its exit is still expected, and drain() SIGKILLs it if it never comes.
+    if (slot.life.type === 'starting' || slot.life.type === 'running') this.move(slot, { type: 'frozen', proc })
     // SIGSTOP takes effect when the kernel next schedules the process, not when kill() returns: a test that
     // writes to the node right after freeze() must find it stopped.
-    await slot.proc?.stopped(true)
+    await proc.stopped(true)
   }
 
   async thaw(id: string): Promise<void> {
-    const slot = this.live(id)
-    slot.proc?.signal('SIGCONT')
-    if (slot.phase === 'frozen') slot.phase = 'running'
-    await slot.proc?.stopped(false)
+    const [slot, proc] = this.live(id)
+    proc.signal('SIGCONT')
+    if (slot.life.type === 'frozen') this.move(slot, awake(proc))
+    await proc.stopped(false)
   }
 
   async addNode(): Promise<ClusterNode> {
@@ -122,23 +130,23 @@ export class Supervisor implements Cluster {
 
   async removeNode(id: string): Promise<void> {
     const slot = this.slot(id)
-    if (slot.proc?.alive) await this.drain(id)
+    if (isAlive(slot.life)) await this.drain(id)
     this.slots.delete(id)
     this.balancer.remove(id)
   }
 
   async restart(id: string): Promise<ClusterNode> {
     const slot = this.slot(id)
-    const before = slot.proc
-    if (before?.alive) await this.drain(id)
+    const before = procOf(slot.life)
+    if (isAlive(slot.life)) await this.drain(id)
     // Two restarts at once (a user and the chaos loop, say) start one process, not two for one id.
-    if (slot.proc !== before && slot.proc?.alive) await slot.starting
+    if (procOf(slot.life) !== before && isAlive(slot.life)) await slot.starting
     else await this.launch(slot)
     return this.snapshot(slot)
   }
 
   async rollingRestart(): Promise<void> {
-    for (const slot of [...this.slots.values()]) if (slot.proc?.alive) await this.restart(slot.id)
+    for (const slot of [...this.slots.values()]) if (isAlive(slot.life)) await this.restart(slot.id)
   }
 
   nodeOf(sessionId: string): string | undefined {
@@ -149,7 +157,6 @@ export class Supervisor implements Cluster {
     this.stopping ??= (async () => {
       this.stopChaos()
       const procs = [...this.procs]
-      for (const slot of this.slots.values()) slot.expectedExit = true
       for (const proc of procs) proc.signal('SIGKILL')
       await Promise.all(procs.map((p) => p.exited))
       await this.balancer.close()
@@ -167,7 +174,7 @@ export class Supervisor implements Cluster {
   }
 
   private newSlot(): Slot {
-    const slot: Slot = { id: `n${this.nextId++}`, proc: undefined, phase: 'running', expectedExit: false, crashes: 0, startedAt: 0, starting: undefined }
+    const slot: Slot = { id: `n${this.nextId++}`, life: { type: 'new' }, crashes: 0, startedAt: 0, starting: undefined }
     this.slots.set(slot.id, slot)
     return slot
   }
@@ -196,52 +203,66 @@ export class Supervisor implements Cluster {
       maxFrameBytes: o.maxFrameBytes,
     })
     this.procs.add(proc)
-    slot.proc = proc
-    slot.phase = 'running'
-    slot.expectedExit = false
+    this.move(slot, { type: 'starting', proc })
     slot.startedAt = Date.now()
     void proc.exited.then((exit) => {
       this.procs.delete(proc)
-      if (slot.proc !== proc) return
+      if (procOf(slot.life) !== proc) return
+      const expected = slot.life.type === 'draining' // drain, remove, restart: asked for; stop() sets `stopping`
+      this.move(slot, { type: 'exited', proc })
       // At once, not at the next health check: clients of a dead node learn it in milliseconds.
       this.balancer.down(slot.id, 'process exited')
       if (!this.stopping) this.log(`[supervisor] node ${slot.id} exited (${exit.signal ?? `code ${exit.code}`})`)
-      if (!slot.expectedExit && this.options.restart && !this.stopping && this.slots.get(slot.id) === slot) this.respawn(slot)
+      if (!expected && this.options.restart && !this.stopping && this.slots.get(slot.id) === slot) this.respawn(slot)
     })
     const port = await proc.ready()
     // Removed (or stopped) while it started: it must not linger, routed to but listed nowhere.
     if (this.slots.get(slot.id) !== slot || this.stopping) return void proc.signal('SIGKILL')
-    if (slot.proc === proc && proc.alive) this.balancer.add({ id: slot.id, host: '127.0.0.1', port })
+    if (procOf(slot.life) !== proc || !isAlive(slot.life)) return
+    // Drained while it started: it is leaving, so it is never routed to. Frozen: it stays frozen (thaw finds it
+    // listening) and is routed to like any other; its health checks take it out.
+    if (slot.life.type === 'draining') return
+    if (slot.life.type === 'starting') this.move(slot, { type: 'running', proc })
+    this.balancer.add({ id: slot.id, host: '127.0.0.1', port })
   }
 
-  /** restart: true. Backoff doubles per crash in a row (100 ms … 5 s), so a crash loop does not spin. */
+  /** restart: true. See RESTART_BACKOFF. */
   private respawn(slot: Slot): void {
-    slot.crashes = Date.now() - slot.startedAt > 10_000 ? 1 : slot.crashes + 1
-    const delay = Math.min(5_000, 100 * 2 ** (slot.crashes - 1))
+    slot.crashes = Date.now() - slot.startedAt > CRASH_LOOP_WINDOW_MS ? 1 : slot.crashes + 1
     setTimeout(() => {
-      if (this.stopping || slot.proc?.alive || this.slots.get(slot.id) !== slot) return
+      if (this.stopping || isAlive(slot.life) || this.slots.get(slot.id) !== slot) return
       this.launch(slot).catch((e: Error) => this.log(`[supervisor] restart of ${slot.id} failed: ${e.message}`))
-    }, delay).unref()
+    }, backoffCeiling(slot.crashes - 1, RESTART_BACKOFF)).unref()
+  }
+
+  /**
+   * The one place a slot's lifecycle changes. Events of a process that is no longer the slot's (an old one's
+   * exit after a restart) never get here: every caller checks `procOf(slot.life)` first.
+   */
+  private move(slot: Slot, next: Life): void {
+    slot.life = next
+  }
+
+  /**
+   * Resolves once `proc` has exited. The node bounds its own drain (drainTimeoutMs); if it is still alive
+   * EXIT_GRACE_MS after that (hung, or a signal it ignores), it is SIGKILLed: no wait here is unbounded.
+   */
+  private async exitOf(proc: NodeProcess): Promise<void> {
+    const grace = (this.options.drainTimeoutMs ?? NODE_DEFAULTS.drainTimeoutMs) + EXIT_GRACE_MS
+    const timer = setTimeout(() => proc.signal('SIGKILL'), grace)
+    await proc.exited
+    clearTimeout(timer)
   }
 
   private snapshot(slot: Slot): ClusterNode {
+    const proc = procOf(slot.life)
     return {
       id: slot.id,
-      pid: slot.proc?.pid,
-      port: slot.proc?.port,
-      status: this.statusOf(slot),
+      pid: proc?.pid,
+      port: proc?.port,
+      status: nodeStatus(slot.life.type, this.balancer.backends().find((b) => b.id === slot.id)),
       connections: this.balancer.connections(slot.id),
     }
-  }
-
-  private statusOf(slot: Slot): ClusterNodeStatus {
-    const proc = slot.proc
-    if (!proc || !proc.alive) return 'dead'
-    if (proc.port === undefined) return 'starting'
-    if (slot.phase === 'frozen') return 'frozen'
-    const backend = this.balancer.backends().find((b) => b.id === slot.id)
-    if (slot.phase === 'draining' || backend?.draining) return 'draining'
-    return backend?.health === 'up' ? 'up' : 'down'
   }
 
   private slot(id: string): Slot {
@@ -251,10 +272,12 @@ export class Supervisor implements Cluster {
     return slot
   }
 
-  private live(id: string): Slot {
+  /** The slot and its live process, or NODE_NOT_RUNNING. */
+  private live(id: string): [Slot, NodeProcess] {
     const slot = this.slot(id)
-    if (!slot.proc?.alive) throw new ClusterError(ClusterErrorCode.NODE_NOT_RUNNING, `node "${id}" is not running; restart it first`)
-    return slot
+    const proc = procOf(slot.life)
+    if (!proc || !isAlive(slot.life)) throw new ClusterError(ClusterErrorCode.NODE_NOT_RUNNING, `node "${id}" is not running; restart it first`)
+    return [slot, proc]
   }
 
   private assertRunning(): void {
@@ -268,4 +291,17 @@ export class Supervisor implements Cluster {
 
 export function defaultLog(line: string, stream: 'stdout' | 'stderr'): void {
   if (stream === 'stderr') process.stderr.write(line + '\n')
+}
+
+function procOf(life: Life): NodeProcess | undefined {
+  return life.type === 'new' ? undefined : life.proc
+}
+
+function isAlive(life: Life): boolean {
+  return life.type !== 'new' && life.type !== 'exited'
+}
+
+/** Where a process that runs again (SIGCONT) stands: listening already, or still starting. */
+function awake(proc: NodeProcess): Life {
+  return proc.port === undefined ? { type: 'starting', proc } : { type: 'running', proc }
 }

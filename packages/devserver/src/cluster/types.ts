@@ -72,9 +72,12 @@ export interface Cluster {
   readonly adminUrl: string
   /** A snapshot of every node the cluster knows, in id order. */
   readonly nodes: ClusterNode[]
-  /** Send `signal` (default SIGKILL: a real death) and resolve once the process has exited. */
+  /**
+   * Send `signal` (default SIGKILL: a real death) and resolve once the process has exited; at once for signals a
+   * process survives (SIGSTOP, SIGCONT, SIGUSR1 …). One still alive drainTimeoutMs + 5 s later is SIGKILLed.
+   */
   kill(id: string, signal?: NodeJS.Signals): Promise<void>
-  /** The deploy path: out of the balancer, SIGTERM (clients get 1012), resolve once exited. */
+  /** The deploy path: out of the balancer, SIGTERM (clients get 1012), resolve once exited (SIGKILL after drainTimeoutMs + 5 s). */
   drain(id: string): Promise<void>
   /** SIGSTOP: sockets stay open, nothing answers (a hung VM, a GC pause, a stuck event loop). */
   freeze(id: string): Promise<void>

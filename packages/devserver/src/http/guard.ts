@@ -4,10 +4,11 @@
  * around request handlers. Together: no request, however malformed, ends the process or goes unanswered.
  * A server an app passes in is the app's to configure; nothing here touches it.
  *
- * Error bodies use AdminErrorCode's codes (admin/api.ts), the one list a client reads: BAD_REQUEST, INTERNAL.
+ * Error bodies use the codes of ../errors.ts, the one list a client reads (BAD_REQUEST, INTERNAL here).
  */
 import { maxHeaderSize, STATUS_CODES, type IncomingMessage, type ServerOptions, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
+import { ClusterErrorCode } from '../errors.js'
 import { quoteInput } from './parse.js'
 
 /** `http.createServer` options for every server we create. */
@@ -36,10 +37,10 @@ export function guardRequest(handler: Handler, log: (line: string) => void): (re
       log(`${req.method ?? '?'} ${quoteInput(req.url)} failed: ${String(e)}${where ? ` (${where})` : ''}; answered 500`)
       if (res.writableEnded) return
       if (res.headersSent) return void res.destroy() // half an answer went out: cut it rather than let it hang
-      answer(res, 500, 'INTERNAL', `the server failed on this request (${String(e)}); it is logged, and the server keeps serving`)
+      answer(res, 500, ClusterErrorCode.INTERNAL, `the server failed on this request (${String(e)}); it is logged, and the server keeps serving`)
     }
     if (req.httpVersionMajor < 1) {
-      return answer(res, 400, 'BAD_REQUEST', 'the request line has no HTTP version; send HTTP/1.1')
+      return answer(res, 400, ClusterErrorCode.BAD_REQUEST, 'the request line has no HTTP version; send HTTP/1.1')
     }
     try {
       const done = handler(req, res)
@@ -62,7 +63,7 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex):
     status === 431 ? `the request head is over ${maxHeaderSize / 1024} KB` :
     status === 408 ? `the request was not received within ${SERVER_OPTIONS.headersTimeout / 1000} s (head) or ${SERVER_OPTIONS.requestTimeout / 1000} s (whole)` :
     `this is not an HTTP/1.1 request the parser can read (${error.code ?? error.message})`
-  const body = JSON.stringify({ error: { code: 'BAD_REQUEST', message } })
+  const body = JSON.stringify({ error: { code: ClusterErrorCode.BAD_REQUEST, message } })
   // Destroyed once written: half-closed, a socket would stay ours for as long as the client keeps its side open.
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,

@@ -6,6 +6,8 @@
  */
 import { IpcStore } from './ipc-client.js'
 import { MemoryStore, type MemoryStoreOptions } from './memory.js'
+import type { RedisStoreOptions } from './redis-client.js'
+import type { RedisStore } from './redis-store.js'
 import type { Store } from './types.js'
 
 export interface OpenStoreOptions {
@@ -16,10 +18,16 @@ export interface OpenStoreOptions {
 export async function openStore(spec: string, options: OpenStoreOptions = {}): Promise<Store> {
   if (spec === 'memory') return new MemoryStore(options.memory)
   if (spec === 'ipc') return new IpcStore()
-  if (spec.startsWith('redis://') || spec.startsWith('rediss://')) {
-    // Loaded on demand: memory/ipc nodes (every `lifeline dev` node) then start without loading the redis client.
-    const { createRedisStore } = await import('./redis-store.js')
-    return createRedisStore(spec, { retention: options.memory?.retention })
-  }
+  if (spec.startsWith('redis://') || spec.startsWith('rediss://')) return createRedisStore(spec, { retention: options.memory?.retention })
   throw new Error(`unknown store ${JSON.stringify(spec)}: use "memory", "ipc" or a redis:// URL`)
+}
+
+/**
+ * Connect to Redis at `url` (`redis://[user:pass@]host:port[/db]`) and return a Store; options and their defaults
+ * are in redis-client.ts. The Redis client is loaded on the first call, not on import: memory and ipc nodes (every
+ * `lifeline dev` node) and apps that never use Redis start without it (it costs ~100 ms to load).
+ */
+export async function createRedisStore(url: string, options: RedisStoreOptions = {}): Promise<RedisStore> {
+  const redis = await import('./redis-store.js')
+  return redis.createRedisStore(url, options)
 }

@@ -3,7 +3,7 @@
  * node-redis connections are made.
  */
 import { createClient } from 'redis'
-import { ErrorCode } from '@lifeline/protocol'
+import { backoffCeiling, ErrorCode } from '@lifeline/protocol'
 import type { Retention } from './types.js'
 
 export interface RedisStoreOptions {
@@ -19,7 +19,8 @@ export interface RedisStoreOptions {
   /**
    * Reconnect delay cap; delays start at 50 ms and double (node-redis retries once at once). Default 1,000 ms:
    * nodes are few (not thousands of clients), so retrying every second costs Redis nothing and bounds how
-   * long clients wait after Redis is back.
+   * long clients wait after Redis is back. The delay is the backoff ceiling itself, without jitter: jitter spreads
+   * a herd, and a handful of nodes (two connections each) reconnecting together is not one.
    */
   reconnectMaxMs?: number
   /** `createRedisStore` gives up when Redis is not reachable within this long. Default 10,000 ms. */
@@ -59,7 +60,7 @@ export function makeClient(url: string, o: Resolved, failFastOffline: boolean) {
     commandOptions: { timeout: o.commandTimeoutMs },
     socket: {
       connectTimeout: o.commandTimeoutMs,
-      reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, o.reconnectMaxMs),
+      reconnectStrategy: (retries: number) => backoffCeiling(retries, { minMs: 50, maxMs: o.reconnectMaxMs, factor: 2 }),
     },
   })
 }
