@@ -16,30 +16,32 @@ const ROWS = ['bundle', 'catchup', 'throughput', 'memory', 'failover', 'drain', 
 const argv = process.argv.slice(2)
 const quick = argv.includes('--quick')
 const onlyArg = argv.find((a) => a.startsWith('--only'))
-const only = onlyArg ? (onlyArg.includes('=') ? onlyArg.split('=')[1] : argv[argv.indexOf(onlyArg) + 1]).split(',') : ROWS
+const only = onlyArg ? ((onlyArg.includes('=') ? onlyArg.split('=')[1] : argv[argv.indexOf(onlyArg) + 1]) ?? '').split(',') : ROWS
 /** Per-row time limit: far above a healthy row's time, so it only cuts a wedged one. */
 const ROW_LIMIT_MS = quick ? 90_000 : 300_000
 
 const started = Date.now()
 const info = machine()
+/** @type {import('./lib/line.js').Line[]} */
 const lines = []
+/** @type {Record<string, object>} */
 const details = {}
-/** 1-minute load averages at each row's start and end: figures taken with other work on the machine are skewed. */
+/** @type {number[]} 1-minute load averages at each row's start and end: figures taken with other work on the machine are skewed. */
 const loads = []
 for (const name of ROWS.filter((r) => only.includes(r))) {
   const t0 = Date.now()
-  const loadBefore = os.loadavg()[0]
+  const loadBefore = os.loadavg()[0] ?? 0
   progress(name, `start (load average ${loadBefore.toFixed(1)})`)
   const out = await runRow(name)
   const seconds = Math.round((Date.now() - t0) / 100) / 10
-  const load = [loadBefore, os.loadavg()[0]].map((l) => Math.round(l * 10) / 10)
+  const load = [loadBefore, os.loadavg()[0] ?? 0].map((l) => Math.round(l * 10) / 10)
   loads.push(...load)
   progress(name, `done in ${seconds} s (load average ${load[1]})`)
   if (out.result) {
     lines.push(...out.result.lines)
     details[name] = { seconds, load, ...out.result.details }
   } else {
-    const why = (out.error ?? 'no result').split('\n')[0].slice(0, 200)
+    const why = (out.error ?? 'no result').split('\n')[0]?.slice(0, 200)
     lines.push({ row: name, measure: '—', lifeline: `row failed: ${why}`, baseline: '—', ratio: null, target: '—', holds: null })
     details[name] = { seconds, load, error: out.error }
   }
@@ -68,19 +70,29 @@ writeFileSync(
 )
 process.exit(0)
 
-/** Fork the row host in its own process group; kill the whole group when it is done or over its time. */
+/**
+ * What a row host sends back: the row's lines and details, or why it failed.
+ * @typedef {{ result?: { lines: import('./lib/line.js').Line[], details: object }, error?: string }} RowOutcome
+ */
+
+/**
+ * Fork the row host in its own process group; kill the whole group when it is done or over its time.
+ * @param {string} name
+ * @returns {Promise<RowOutcome>}
+ */
 function runRow(name) {
   return new Promise((resolve) => {
     const child = fork(fileURLToPath(new URL('./lib/row-host.js', import.meta.url)), [name, ...(quick ? ['--quick'] : [])], {
       detached: true,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     })
+    /** @type {RowOutcome | null} */
     let out = null
     const timer = setTimeout(() => {
       out ??= { error: `over the row's time limit of ${ROW_LIMIT_MS / 1000} s` }
       killGroup(child.pid)
     }, ROW_LIMIT_MS)
-    child.on('message', (msg) => (out ??= msg))
+    child.on('message', (msg) => (out ??= /** @type {RowOutcome} */ (msg)))
     child.on('exit', () => {
       clearTimeout(timer)
       killGroup(child.pid) // whatever the row left behind: servers, fleets, redis-server
@@ -89,7 +101,9 @@ function runRow(name) {
   })
 }
 
+/** @param {number | undefined} pid */
 function killGroup(pid) {
+  if (pid === undefined) return
   try {
     process.kill(-pid, 'SIGCONT') // frozen members cannot die until they run again
     process.kill(-pid, 'SIGKILL')

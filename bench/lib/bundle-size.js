@@ -8,7 +8,10 @@ import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 
-/** `contents` is the entry module's source, e.g. `export * from '@lifeline/sdk'`. */
+/**
+ * `contents` is the entry module's source, e.g. `export * from '@lifeline/sdk'`.
+ * @param {string} contents
+ */
 export async function bundleSize(contents) {
   const out = await build({
     stdin: { contents, resolveDir: root, loader: 'js' },
@@ -22,6 +25,7 @@ export async function bundleSize(contents) {
   }).catch((e) => {
     throw new Error(e.errors?.[0]?.text ?? String(e)) // esbuild's own message is "Build failed with 1 error:"
   })
-  const code = out.outputFiles[0].contents
+  const code = out.outputFiles[0]?.contents
+  if (!code) throw new Error('esbuild wrote no output file')
   return { minBytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length }
 }

@@ -8,19 +8,30 @@ import { attempt, failed, count } from './line.js'
 import { progress } from './log.js'
 
 /**
- * @param {object} o scenario options (see fault-scenario.js) plus:
- * @param {string} o.signal  shown in the measure column
- * @param {'p99'|'max'} o.stat  which resume statistic the target applies to
- * @param {number} o.targetMs
- * @param {boolean} o.dupTarget  whether 0 duplicates is part of this row's target
+ * @typedef {object} FaultRowOptions  the scenario's options (fault-scenario.js) and:
+ * @property {string} signal  shown in the measure column
+ * @property {'p99' | 'max'} stat  which resume statistic the target applies to
+ * @property {number} targetMs
+ * @property {boolean} dupTarget  whether 0 duplicates is part of this row's target
+ */
+
+/** @typedef {import('./fault-scenario.js').BaselineResult | import('./fault-scenario.js').LifelineResult} Result */
+/** @typedef {Result & { s: import('./stats.js').Summary }} Summarised */
+
+/**
+ * @param {import('./fault-scenario.js').ScenarioOptions & FaultRowOptions} o
+ * @returns {Promise<{ lines: import('./line.js').Line[], details: object }>}
  */
 export async function faultRow(o) {
   progress(o.row, `baseline (${o.clients} clients, ${o.rate} msg/s over ${o.rooms} rooms)`)
   const base = await attempt(() => baselineScenario(o))
   progress(o.row, 'lifeline')
   const life = await attempt(() => lifelineScenario(o))
-  const b = base.error ? null : { ...base, s: summary(base.times) }
-  const l = life.error ? null : { ...life, s: summary(life.times) }
+  /** @type {Summarised | null} */
+  const b = base.error !== undefined ? null : { ...base, s: summary(base.times) }
+  /** @type {Summarised | null} */
+  const l = life.error !== undefined ? null : { ...life, s: summary(life.times) }
+  /** @param {Summarised} x */
   const fmt = (x) =>
     x.s.n === 0
       ? 'no affected client'
@@ -28,6 +39,7 @@ export async function faultRow(o) {
         ? `none resumed within ${x.windowMs} ms`
         : `${ms(x.s.p50)} / ${ms(x.s.p95)} / ${ms(x.s.p99)} / ${ms(x.s.max)}` +
           (x.resumed < x.affected ? ` (${x.affected - x.resumed} of ${x.affected} never)` : ` (n=${x.affected})`)
+  /** @param {Summarised | null} x */
   const stat = (x) => (x && Number.isFinite(x.s[o.stat]) ? x.s[o.stat] : null)
   const lines = [
     {
@@ -37,7 +49,7 @@ export async function faultRow(o) {
       baseline: b ? fmt(b) : failed(base),
       ratio: ratio(stat(l), stat(b)),
       target: `${o.stat} ≤ ${o.targetMs} ms`,
-      holds: l ? l.affected > 0 && l.resumed === l.affected && l.s[o.stat] <= o.targetMs : null,
+      holds: l ? l.affected > 0 && l.resumed === l.affected && (l.s[o.stat] ?? Infinity) <= o.targetMs : null,
     },
     {
       row: o.row,
@@ -46,20 +58,32 @@ export async function faultRow(o) {
       baseline: b ? counts(b) : failed(base),
       ratio: null,
       target: o.dupTarget ? '0 lost, 0 dup' : '0 lost',
-      holds: l ? l.lost === 0 && (!o.dupTarget || l.dup === 0) : null,
+      holds: l ? l.counts.lost === 0 && (!o.dupTarget || l.counts.duplicated === 0) : null,
     },
   ]
   // Raw per-client times are long; the details keep their summary and the detection summary.
-  const brief = (x) => (x.error ? x : { ...x, times: summary(x.times) })
+  /** @param {(Result & { error?: undefined }) | import('./line.js').Failure<Result>} x */
+  const brief = (x) => (x.error === undefined ? { ...x, times: summary(x.times) } : x)
   return { lines, details: { lifeline: brief(life), baseline: brief(base) } }
 }
 
-const ms = (v) => (Number.isFinite(v) ? String(v) : '∞')
+/** @param {number | null} v */
+const ms = (v) => (v !== null && Number.isFinite(v) ? String(v) : '∞')
 
+/**
+ * "lost / duplicated of deliveries", by the ledger's definitions, and whatever else is not zero.
+ * @param {Result} x
+ */
 function counts(x) {
-  const rejected = Object.entries(x.publishErrors ?? {}).map(([code, n]) => `${n} publishes rejected ${code}`)
-  const extra = [x.disorder ? `${x.disorder} out of order` : '', x.gaps ? `${x.gaps} gap events` : '', ...rejected]
+  const c = x.counts
+  const rejected = Object.entries('publishErrors' in x ? x.publishErrors : {}).map(([code, n]) => `${n} publishes rejected ${code}`)
+  const extra = [
+    c.outOfOrder ? `${c.outOfOrder} out of order` : '',
+    c.gaps ? `${c.gaps} gap events` : '',
+    c.reported ? `${c.reported} of the lost reported by gap or reset` : '',
+    ...rejected,
+  ]
     .filter(Boolean)
     .join(', ')
-  return `${count(x.lost)} / ${count(x.dup)} of ${count(x.deliveries)} deliveries${extra ? ` (${extra})` : ''}`
+  return `${count(c.lost)} / ${count(c.duplicated)} of ${count(c.expected)} deliveries${extra ? ` (${extra})` : ''}`
 }

@@ -13,17 +13,48 @@ import { startFleets, tally } from './fleets.js'
 import { startPacer } from './pacer.js'
 import { progress } from './log.js'
 
+/** @type {Record<ScenarioOptions['fault'], NodeJS.Signals>} */
 const SIGNAL = { kill: 'SIGKILL', drain: 'SIGTERM', freeze: 'SIGSTOP' }
 
-/** @param {{fault: 'kill'|'drain'|'freeze', clients: number, rooms: number, rate: number, warmMs: number, windowMs: number, settleMs: number, row: string}} o */
+/**
+ * @typedef {object} ScenarioOptions
+ * @property {'kill' | 'drain' | 'freeze'} fault
+ * @property {string} row  for progress lines
+ * @property {number} clients
+ * @property {number} rooms
+ * @property {number} rate  messages per second, over all rooms
+ * @property {number} warmMs  publishing before the fault
+ * @property {number} windowMs  publishing after the fault, and the wait for resumes (Lifeline)
+ * @property {number} baselineWindowMs  the same for the baseline
+ * @property {number} settleMs  the wait for the last deliveries and acks (Lifeline)
+ */
+
+/** @typedef {ReturnType<typeof tally> & { published: number, clients: number, windowMs: number }} BaselineResult */
+/**
+ * @typedef {BaselineResult & { publishErrors: Record<string, number>, unacked: number, node: string }} LifelineResult
+ * `publishErrors`: rejected publishes by error code; `unacked`: publishes still unacknowledged after the settle wait.
+ */
+
+/** @param {import('./proc.js').Child} server  a plain-server.js child */
+async function portOf(server) {
+  return /** @type {{ port: number }} */ (await server.call('info')).port
+}
+
+/**
+ * @param {ScenarioOptions} o
+ * @returns {Promise<BaselineResult>}
+ */
 export async function baselineScenario(o) {
+  /** @type {import('./proc.js').Child[]} */
   const servers = []
+  /** @type {Awaited<ReturnType<typeof startFleets>> | undefined} */
   let fleets
+  /** @type {WS[]} */
   const pubs = []
   try {
     for (let k = 0; k < 3; k++) servers.push(await startChild('plain-server.js'))
     const urls = []
-    for (const s of servers) urls.push(`ws://127.0.0.1:${(await s.call('info')).port}`)
+    for (const s of servers) urls.push(`ws://127.0.0.1:${await portOf(s)}`)
     fleets = await startFleets({ kind: 'partysocket', urls, count: o.clients, rooms: o.rooms })
     progress(o.row, `baseline: ${o.clients} partysocket clients on 3 plain ws servers`)
     for (const url of urls) {
@@ -32,6 +63,8 @@ export async function baselineScenario(o) {
       await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)))
       pubs.push(ws)
     }
+    const [first] = servers
+    if (!first) throw new Error('no plain server started')
     const pacer = startPacer({
       rate: o.rate,
       rooms: o.rooms,
@@ -44,7 +77,7 @@ export async function baselineScenario(o) {
     // Clients with global index i started on server i % 3 (client-fleet.js), so server 0 serves these.
     const affected = [...Array(o.clients).keys()].filter((i) => i % 3 === 0)
     const markT = Date.now()
-    servers[0].signal(SIGNAL[o.fault])
+    first.signal(SIGNAL[o.fault])
     progress(o.row, `baseline: ${SIGNAL[o.fault]} to plain server 0 (${affected.length} clients)`)
     await sleep(o.baselineWindowMs)
     pacer.stop()
@@ -58,36 +91,46 @@ export async function baselineScenario(o) {
   }
 }
 
+/**
+ * @param {ScenarioOptions} o
+ * @returns {Promise<LifelineResult>}
+ */
 export async function lifelineScenario(o) {
   const [{ startCluster }, { createClient }] = await Promise.all([
     import('@lifeline/devserver'),
     import('@lifeline/sdk'),
   ])
   const cluster = await startCluster({ nodes: 3, port: 0, store: 'memory' })
+  /** @type {Awaited<ReturnType<typeof startFleets>> | undefined} */
   let fleets
+  /** @type {import('@lifeline/sdk').LifelineClient | undefined} */
   let publisher
+  /** @type {string | null} */
   let frozen = null
   try {
     fleets = await startFleets({ kind: 'lifeline', urls: [cluster.url], count: o.clients, rooms: o.rooms })
     progress(o.row, `lifeline: ${o.clients} SDK clients on ${cluster.nodes.length} nodes`)
-    publisher = createClient({ url: cluster.url, WebSocket: WS })
-    await withTimeout(publisher.publish('warmup', { i: 0 }), 10_000, 'publisher warm-up')
-    const pubNode = cluster.nodeOf(publisher.sessionId)
-    const nodeOfClient = fleets.sessions.map((s) => cluster.nodeOf(s))
+    const pub = createClient({ url: cluster.url, WebSocket: /** @type {import('@lifeline/sdk').WebSocketConstructor} */ (/** @type {unknown} */ (WS)) })
+    publisher = pub
+    await withTimeout(pub.publish('warmup', { i: 0 }), 10_000, 'publisher warm-up')
+    const pubNode = cluster.nodeOf(pub.sessionId ?? '')
+    const nodeOfClient = fleets.sessions.map((s) => (s === null ? undefined : cluster.nodeOf(s)))
+    /** @type {Map<string | undefined, number>} */
     const load = new Map()
     for (const n of nodeOfClient) if (n !== pubNode) load.set(n, (load.get(n) ?? 0) + 1)
     const target = [...load.entries()].sort((a, b) => b[1] - a[1])[0]?.[0]
     if (target === undefined) throw new Error('no node other than the publisher’s serves clients')
     const affected = nodeOfClient.flatMap((n, i) => (n === target ? [i] : []))
 
+    /** @type {Set<Promise<void>>} */
     const inflight = new Set()
-    /** Rejected publishes by error code (OUTBOX_FULL, …): the publisher's own trouble, counted apart from delivery. */
+    /** @type {Record<string, number>} Rejected publishes by error code (OUTBOX_FULL, …): the publisher's own trouble, counted apart from delivery. */
     const publishErrors = {}
     const pacer = startPacer({
       rate: o.rate,
       rooms: o.rooms,
       send: (room, i) => {
-        const p = publisher.publish(room, { room, i }).catch((e) => {
+        const p = pub.publish(room, { room, i }).catch((/** @type {{ code?: string } | null} */ e) => {
           const code = e?.code ?? 'unknown'
           publishErrors[code] = (publishErrors[code] ?? 0) + 1
         })

@@ -5,6 +5,10 @@
  * windowMs: how long after the fault the publisher goes on and resumes are waited for (Lifeline);
  * baselineWindowMs: the same for the baseline, at least partysocket's 3 s first retry delay plus a margin.
  */
+/**
+ * @param {boolean} quick
+ * @returns {Omit<import('./fault-scenario.js').ScenarioOptions, 'fault' | 'row'>}
+ */
 export function faultSizes(quick) {
   const clients = quick ? 100 : 1000
   return {

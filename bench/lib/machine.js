@@ -17,6 +17,12 @@ export function machine() {
   }
 }
 
+/**
+ * @template T
+ * @param {() => T} fn
+ * @param {T} fallback
+ * @returns {T}
+ */
 function safe(fn, fallback) {
   try {
     return fn()

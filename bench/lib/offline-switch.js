@@ -7,15 +7,22 @@ import WS from 'ws'
 import { createServer } from 'node:net'
 
 export async function offlineSwitch() {
+  /** @type {number} */
   const deadPort = await new Promise((resolve) => {
     const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address()
+      const { port } = /** @type {import('node:net').AddressInfo} */ (srv.address())
       srv.close(() => resolve(port))
     })
   })
   let offline = false
+  /** @type {Set<WS>} */
   const live = new Set()
   class SwitchedWebSocket extends WS {
+    /**
+     * @param {string | URL} url
+     * @param {string | string[]} [protocols]
+     * @param {WS.ClientOptions} [options]
+     */
     constructor(url, protocols, options) {
       super(offline ? `ws://127.0.0.1:${deadPort}/` : url, protocols, options)
       live.add(this)

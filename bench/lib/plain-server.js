@@ -8,6 +8,7 @@
 import { WebSocketServer } from 'ws'
 import { serve } from './proc.js'
 
+/** @type {Map<string, Set<import('ws').WebSocket>>} */
 const rooms = new Map()
 const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false })
 await new Promise((resolve) => wss.once('listening', resolve))
@@ -21,6 +22,7 @@ wss.on('connection', (socket, req) => {
     socket.once('close', () => set.delete(socket))
   }
   socket.on('message', (raw) => {
+    /** @type {{ room?: string, i?: unknown }} */
     let frame
     try {
       frame = JSON.parse(raw.toString())
@@ -28,7 +30,7 @@ wss.on('connection', (socket, req) => {
       return
     }
     const text = raw.toString()
-    for (const peer of rooms.get(frame.room) ?? []) if (peer !== socket) peer.send(text)
+    for (const peer of rooms.get(frame.room ?? '') ?? []) if (peer !== socket) peer.send(text)
     socket.send(`{"ack":${Number(frame.i) || 0}}`)
   })
 })
@@ -39,7 +41,7 @@ process.on('SIGTERM', () => {
 })
 
 serve({
-  info: () => ({ port: wss.address().port, pid: process.pid }),
+  info: () => ({ port: /** @type {import('node:net').AddressInfo} */ (wss.address()).port, pid: process.pid }),
   connections: () => wss.clients.size,
   memory: () => {
     globalThis.gc?.()

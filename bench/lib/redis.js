@@ -17,18 +17,25 @@ export function redisInstalled() {
   }
 }
 
-/** A port that was free a moment ago (bound on 127.0.0.1:0, then released). */
+/**
+ * A port that was free a moment ago (bound on 127.0.0.1:0, then released).
+ * @returns {Promise<number>}
+ */
 function freePort() {
   return new Promise((resolve, reject) => {
     const srv = createServer()
     srv.once('error', reject)
     srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address()
+      const { port } = /** @type {import('node:net').AddressInfo} */ (srv.address())
       srv.close(() => resolve(port))
     })
   })
 }
 
+/**
+ * @param {number} port
+ * @returns {Promise<boolean>}
+ */
 function answersPing(port) {
   return new Promise((resolve) => {
     const sock = connect(port, '127.0.0.1')
@@ -60,7 +67,7 @@ export async function startRedis() {
     pid: child.pid,
     async stop() {
       child.kill('SIGKILL')
-      await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', resolve)))
+      await new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.once('exit', resolve)))
     },
   }
 }

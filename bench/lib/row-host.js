@@ -8,9 +8,9 @@ const quick = flags.includes('--quick')
 try {
   const mod = await import(new URL(`../rows/${name}.js`, import.meta.url).href)
   const result = await mod.run({ quick })
-  process.send({ result })
+  process.send?.({ result })
 } catch (e) {
-  process.send({ error: String(e?.stack ?? e) })
+  process.send?.({ error: String(/** @type {Error | null} */ (e)?.stack ?? e) })
 }
 // Wait for the IPC message to flush, then leave even if some socket is still open.
 process.channel?.unref()

@@ -1,6 +1,9 @@
 /** The bench table as fixed-width text (stdout) and as Markdown (latest.md, BENCHMARKS.md). */
+/** @typedef {import('./line.js').Line} Line */
+
 const HEAD = ['row', 'measure', 'Lifeline', 'baseline', 'ratio', 'target', 'holds']
 
+/** @param {Line} line */
 function cells(line) {
   return [
     line.row,
@@ -13,15 +16,20 @@ function cells(line) {
   ]
 }
 
+/** @param {readonly Line[]} lines */
 export function textTable(lines) {
-  const rows = [HEAD, ...lines.map(cells)]
-  const width = HEAD.map((_, c) => Math.max(...rows.map((r) => r[c].length)))
-  const fmt = (r) => r.map((cell, c) => cell.padEnd(width[c])).join('  ').trimEnd()
-  return [fmt(rows[0]), width.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(fmt)].join('\n')
+  const rows = lines.map(cells)
+  const width = HEAD.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)))
+  /** @param {string[]} r */
+  const fmt = (r) => r.map((cell, c) => cell.padEnd(width[c] ?? 0)).join('  ').trimEnd()
+  return [fmt(HEAD), width.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n')
 }
 
+/** @param {readonly Line[]} lines */
 export function markdownTable(lines) {
+  /** @param {string} s */
   const esc = (s) => s.replace(/\|/g, '\\|')
+  /** @param {string[]} r */
   const fmt = (r) => `| ${r.map(esc).join(' | ')} |`
   return [fmt(HEAD), fmt(HEAD.map(() => '---')), ...lines.map((l) => fmt(cells(l)))].join('\n')
 }

@@ -19,6 +19,7 @@ export async function run() {
   const base = await attempt(() => bundleSize(`export { default } from 'partysocket'`))
   const sdk = await attempt(async () => {
     if (existsSync(sizeScript)) {
+      /** @type {{ gzipBytes?: number, gzip?: number, gz?: number, minBytes?: number, min?: number, partysocket?: { name: string, gzipBytes: number } }} */
       const json = JSON.parse(execFileSync(process.execPath, [sizeScript, '--json'], { encoding: 'utf8', timeout: 60_000 }))
       const gzipBytes = json.gzipBytes ?? json.gzip ?? json.gz
       if (typeof gzipBytes !== 'number') throw new Error(`size.js --json gave no gzip size: ${JSON.stringify(json)}`)
@@ -27,17 +28,18 @@ export async function run() {
     return { ...(await bundleSize(`export * from '@lifeline/sdk'`)), source: 'esbuild of @lifeline/sdk (size.js absent)' }
   })
   progress('bundle', `sdk ${sdk.gzipBytes ?? sdk.error} B, partysocket ${base.gzipBytes ?? base.error} B (${sdk.source ?? ''})`)
+  /** @param {{ gzipBytes: number, minBytes: number | null }} x */
   const fmt = (x) => `${count(x.gzipBytes)} B gz (${count(x.minBytes)} B min)`
   return {
     lines: [
       {
         row: 'bundle',
         measure: 'browser bundle, min+gzip, deps included',
-        lifeline: sdk.error ? failed(sdk) : fmt(sdk),
-        baseline: base.error ? failed(base) : fmt(base),
+        lifeline: sdk.error !== undefined ? failed(sdk) : fmt(sdk),
+        baseline: base.error !== undefined ? failed(base) : fmt(base),
         ratio: ratio(sdk.gzipBytes, base.gzipBytes),
         target: `≤ 12 KB (${count(TARGET_BYTES)} B)`,
-        holds: sdk.error ? null : sdk.gzipBytes <= TARGET_BYTES,
+        holds: sdk.error !== undefined ? null : sdk.gzipBytes <= TARGET_BYTES,
         ...(sdk.partysocket?.gzipBytes
           ? { note: `baseline is \`import PartySocket from 'partysocket'\`; ${sdk.partysocket.name} alone (what the SDK wraps) is ${count(sdk.partysocket.gzipBytes)} B gz` }
           : {}),

@@ -2,6 +2,7 @@
 import { faultRow } from '../lib/fault-row.js'
 import { faultSizes } from '../lib/fault-sizes.js'
 
+/** @param {{ quick: boolean }} options */
 export function run({ quick }) {
   return faultRow({ row: 'drain', fault: 'drain', signal: 'SIGTERM', stat: 'p99', targetMs: 300, dupTarget: false, ...faultSizes(quick) })
 }

@@ -2,6 +2,7 @@
 import { faultRow } from '../lib/fault-row.js'
 import { faultSizes } from '../lib/fault-sizes.js'
 
+/** @param {{ quick: boolean }} options */
 export function run({ quick }) {
   return faultRow({ row: 'failover', fault: 'kill', signal: 'SIGKILL', stat: 'p99', targetMs: 1000, dupTarget: true, ...faultSizes(quick) })
 }

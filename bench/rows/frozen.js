@@ -7,6 +7,7 @@
 import { faultRow } from '../lib/fault-row.js'
 import { faultSizes } from '../lib/fault-sizes.js'
 
+/** @param {{ quick: boolean }} options */
 export function run({ quick }) {
   const sizes = faultSizes(quick)
   return faultRow({ row: 'frozen', fault: 'freeze', signal: 'SIGSTOP', stat: 'max', targetMs: 5000, dupTarget: true, ...sizes, windowMs: quick ? 5_500 : 10_000, baselineWindowMs: quick ? 5_500 : 10_000 })

@@ -15,12 +15,14 @@ const TARGET = 1.5
 /** One heartbeat and a half (server pings every 2 s): ping/pong buffers and timers are in the figure. */
 const SETTLE_MS = 3_000
 
+/** @param {{ quick: boolean }} options */
 export async function run({ quick }) {
   const wanted = quick ? 1_000 : 10_000
   const { connections, nofile, note } = fit(wanted)
   const base = await attempt(() => measure('plain', connections, nofile))
   const life = await attempt(() => measure('lifeline', connections, nofile))
-  const fmt = (x) => (x.error ? failed(x) : `${count(x.rssPerConn)} B RSS (${count(x.heapPerConn)} B heap)`)
+  /** @param {typeof base} x */
+  const fmt = (x) => (x.error !== undefined ? failed(x) : `${count(x.rssPerConn)} B RSS (${count(x.heapPerConn)} B heap)`)
   return {
     lines: [
       {
@@ -30,7 +32,7 @@ export async function run({ quick }) {
         baseline: fmt(base),
         ratio: ratio(life.rssPerConn, base.rssPerConn),
         target: `≤ ${TARGET}× plain ws (RSS)`,
-        holds: life.error || base.error ? null : life.rssPerConn <= TARGET * base.rssPerConn,
+        holds: life.error !== undefined || base.error !== undefined ? null : life.rssPerConn <= TARGET * base.rssPerConn,
         ...(note ? { note } : {}),
       },
     ],
@@ -42,6 +44,8 @@ export async function run({ quick }) {
  * Each side holds one fd per connection, plus some. If `ulimit -n` is below that, the children are started
  * with it raised (`nofile`); if it cannot be raised that far (a hard limit below it, not root), the count is
  * scaled down and the row says so.
+ * @param {number} wanted
+ * @returns {{ connections: number, nofile?: number, note?: string }}
  */
 function fit(wanted) {
   const need = wanted + 1_000
@@ -57,17 +61,24 @@ function fit(wanted) {
   }
 }
 
+/**
+ * @param {'plain' | 'lifeline'} kind
+ * @param {number} connections
+ * @param {number | undefined} nofile
+ */
 async function measure(kind, connections, nofile) {
+  /** @type {Record<string, string>} */
   const env = kind === 'plain' ? {} : { BENCH_STORE: 'memory' }
   const server = await startChild(kind === 'plain' ? 'plain-server.js' : 'lifeline-node.js', { nofile, execArgv: ['--expose-gc'], env })
   const fleet = await startChild('raw-fleet.js', { nofile })
   try {
-    const url = `ws://127.0.0.1:${(await server.call('info')).port}`
+    const url = `ws://127.0.0.1:${/** @type {{ port: number }} */ (await server.call('info')).port}`
+    const memory = async () => /** @type {NodeJS.MemoryUsage} */ (await server.call('memory'))
     await sleep(500)
-    const before = await server.call('memory')
+    const before = await memory()
     await fleet.call('connect', { kind, url, count: connections, rooms: 100 }, 180_000)
     await sleep(SETTLE_MS)
-    const after = await server.call('memory')
+    const after = await memory()
     const rssPerConn = Math.round((after.rss - before.rss) / connections)
     const heapPerConn = Math.round((after.heapUsed + after.external - before.heapUsed - before.external) / connections)
     progress('memory', `${kind}: ${connections} connections, RSS +${count(after.rss - before.rss)} B = ${count(rssPerConn)} B each`)

@@ -13,7 +13,7 @@
  *   <html data-lifeline-session="…">        the session id; `nodeOfPage()` in @lifeline/devserver/testing reads it
  *   #state[data-state], #session, #pending, #confirmed, #subscribed
  *   (the node is not shown: the SDK does not expose it; specs ask the cluster with `nodeOfPage`)
- *   #messages li[data-topic][data-offset][data-id]          every delivered message, in delivery order
+ *   #messages li[data-topic][data-offset][data-epoch][data-id]   every delivered message, in delivery order
  *   #events li[data-kind=state|gap|reset|error|network|issued][data-at]   with data-from/data-to, data-code, …
  *   #rejections li[data-code][data-id]                        publish/send promises that rejected
  */
@@ -42,10 +42,10 @@ client.on('state', ({ from, to }) => {
   logEvent('state', `${from} → ${to}`, { from, to })
   render()
 })
-client.on('message', ({ topic, offset, data }) => {
+client.on('message', ({ topic, offset, epoch, data }) => {
   const id = isPayload(data) ? data.id : ''
   const li = document.createElement('li')
-  Object.assign(li.dataset, { topic, offset: String(offset), id })
+  Object.assign(li.dataset, { topic, offset: String(offset), epoch, id })
   li.textContent = `${topic} #${offset} ${id || JSON.stringify(data)}`
   $('#messages').append(li)
 })

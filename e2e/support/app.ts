@@ -80,7 +80,7 @@ export class App {
     return this.page.locator('#messages li').evaluateAll((lis) =>
       lis.map((li) => {
         const d = (li as HTMLElement).dataset
-        return { topic: d.topic ?? '', offset: Number(d.offset), id: d.id ?? '' }
+        return { topic: d.topic ?? '', offset: Number(d.offset), epoch: d.epoch ?? '', id: d.id ?? '' }
       }),
     )
   }

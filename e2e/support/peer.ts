@@ -17,9 +17,9 @@ export class Peer {
   static async start(url: string, topics: string[]): Promise<Peer> {
     const client = createClient({ url, WebSocket } as unknown as Options)
     const peer = new Peer(client)
-    client.on('message', ({ topic, offset, data }) => {
+    client.on('message', ({ topic, offset, epoch, data }) => {
       const id = typeof data === 'object' && data !== null ? String((data as { id?: unknown }).id) : ''
-      peer.seen.push({ topic, offset, id })
+      peer.seen.push({ topic, offset, epoch, id })
     })
     await Promise.all(topics.map((t) => client.subscribe(t)))
     return peer

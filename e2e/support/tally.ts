@@ -1,51 +1,50 @@
 /**
- * Counting, not sampling: every spec ends by comparing what was sent with what arrived, and asserts that
- * nothing was lost, nothing arrived twice and nothing arrived out of order. Pure functions over plain lists.
+ * Counting, not sampling: every spec ends by comparing what was sent with what arrived, with the shared ledger
+ * (packages/devserver/src/testing/ledger.ts, the definitions of lost, duplicated and out of order). This is
+ * its adapter for the page's DOM: a message id `${prefix}-${i}` is the tag (stream = prefix, n = i).
  */
 import { expect } from '@playwright/test'
+import { INBOX_TOPIC } from '@lifeline/protocol'
+import { Ledger, exactlyOnceViolations, formatCounts, inboxOf, type Counts, type Tag } from '../../packages/devserver/src/testing/ledger.js'
 
-/** One delivered message as a receiver saw it, in delivery order. Ids are `${prefix}-${i}`, i = 1, 2, 3 … */
+/** One delivered message as a receiver saw it, in delivery order. */
 export interface Seen {
   topic: string
   offset: number
+  /** The message's epoch (absent in lists recorded without one: then every receipt is in one epoch). */
+  epoch?: string
   id: string
 }
 
-export interface Tally {
-  expected: number
-  received: number
-  lost: number
-  duplicated: number
-  outOfOrder: number
+/** `up-12` → {stream: 'up', n: 12}; undefined for an id that is not one. */
+export function tagOfId(id: string): Tag | undefined {
+  const cut = id.lastIndexOf('-')
+  const n = Number(id.slice(cut + 1))
+  return cut > 0 && Number.isInteger(n) && n > 0 ? { stream: id.slice(0, cut), n } : undefined
 }
 
 /**
- * `expected`: ids that must arrive exactly once. `seen`: every delivery (only ids in `expected` count, so a
- * receiver's other traffic is ignored). Out of order: a delivery whose offset is below an earlier one of the
- * same topic, or whose `i` is below an earlier one from the same prefix (the sender's own order).
+ * Counts one receiver's deliveries on one topic (filter `seen` by topic first) against `expected`: the ids it
+ * must get, each exactly once. Deliveries of other ids take part in the order rule and count as unexpected.
  */
-export function tally(expected: Iterable<string>, seen: readonly Seen[]): Tally {
-  const want = new Set(expected)
-  const times = new Map<string, number>()
-  const topOffset = new Map<string, number>()
-  const topIndex = new Map<string, number>()
-  let received = 0
-  let outOfOrder = 0
-  for (const s of seen) {
-    if (!want.has(s.id)) continue
-    received += 1
-    const n = (times.get(s.id) ?? 0) + 1
-    times.set(s.id, n)
-    if (n > 1) continue // counted as a duplicate, not also as out of order
-    const { prefix, i } = parseId(s.id)
-    const stream = `${s.topic}\u0000${prefix}`
-    const late = s.offset < (topOffset.get(s.topic) ?? 0) || i < (topIndex.get(stream) ?? 0)
-    if (late) outOfOrder += 1
-    topOffset.set(s.topic, Math.max(s.offset, topOffset.get(s.topic) ?? 0))
-    topIndex.set(stream, Math.max(i, topIndex.get(stream) ?? 0))
+export function tally(expected: Iterable<string>, seen: readonly Seen[]): Counts {
+  const reader = 'receiver'
+  const named = seen[0]?.topic ?? 'topic'
+  const other = seen.find((s) => s.topic !== named)
+  if (other) throw new Error(`tally: deliveries of '${named}' and '${other.topic}' in one list; filter by topic first`)
+  const topic = named === INBOX_TOPIC ? inboxOf(reader) : named
+  const ledger = new Ledger()
+  ledger.reads(reader, named)
+  for (const id of expected) {
+    const tag = tagOfId(id)
+    if (!tag) throw new Error(`tally: '${id}' is not a \`prefix-i\` id`)
+    ledger.sent(topic, tag)
   }
-  const lost = [...want].filter((id) => !times.has(id)).length
-  return { expected: want.size, received, lost, duplicated: received - times.size, outOfOrder }
+  for (const s of seen) {
+    const tag = tagOfId(s.id)
+    if (tag) ledger.received({ reader, topic: s.topic, epoch: s.epoch ?? '', offset: s.offset, ...tag })
+  }
+  return ledger.counts()
 }
 
 /** `a-1`, `a-2` … `a-n`. */
@@ -59,22 +58,11 @@ export function missing(expected: Iterable<string>, seen: readonly Seen[]): stri
   return [...expected].filter((id) => !got.has(id))
 }
 
-/** Prints one line per direction and asserts each count is 0. */
-export function assertExactlyOnce(spec: string, tallies: Record<string, Tally>, extra = ''): void {
-  const parts = Object.entries(tallies).map(
-    ([name, t]) => `${name}: expected=${t.expected} received=${t.received} lost=${t.lost} duplicated=${t.duplicated} outOfOrder=${t.outOfOrder}`,
-  )
+/** Prints one line per direction and asserts each exactly once (nothing lost, duplicated or reordered). */
+export function assertExactlyOnce(spec: string, tallies: Record<string, Counts>, extra = ''): void {
+  const parts = Object.entries(tallies).map(([name, t]) => `${name}: ${formatCounts(t)}`)
   console.log(`[e2e] ${spec} | ${parts.join(' | ')}${extra ? ` | ${extra}` : ''}`)
-  for (const [name, t] of Object.entries(tallies)) {
-    expect.soft(t.lost, `${name}: lost`).toBe(0)
-    expect.soft(t.duplicated, `${name}: duplicated`).toBe(0)
-    expect.soft(t.outOfOrder, `${name}: out of order`).toBe(0)
-  }
-}
-
-function parseId(id: string): { prefix: string; i: number } {
-  const cut = id.lastIndexOf('-')
-  return { prefix: id.slice(0, cut), i: Number(id.slice(cut + 1)) }
+  for (const [name, t] of Object.entries(tallies)) expect.soft(exactlyOnceViolations(t), name).toEqual([])
 }
 
 /**

@@ -1,12 +1,15 @@
 /**
  * Property test of the pure core against a model server, on a fake clock: random interleavings of frames in
  * flight both ways, dropped connections (frames in flight lost), replays that overlap, injected duplicates,
- * 1012 drains, and expired sessions. Counts, over every run, that the app saw each topic's log exactly once and
- * in order, and that every publish was applied exactly once (or, if reported by `reset`, at most once).
+ * 1012 drains, and expired sessions. Counts with the shared ledger (devserver/src/testing/ledger.ts), over every
+ * run, that the app saw each topic's log exactly once and in order, and that every publish was applied exactly
+ * once (or, if reported by `reset`, at most once). The model's log is the ledger's: each message a tag
+ * `{stream, n}`, server messages on stream `srv-<topic>`, the app's on `app-<topic>`.
  * Debug a failing seed with CHAOS_TRACE=<seed> (prints its inputs, effects and applies) and CHAOS_DEBUG=1.
  */
 import { describe, expect, it } from 'vitest'
 import { decodeClientFrame, INBOX_TOPIC, type ClientFrame, type ServerFrame } from '@lifeline/protocol'
+import { Ledger, addCounts, formatCounts, tagOf, type Counts, type Tag } from '../../devserver/src/testing/ledger.js'
 import { SessionCore, type Effect } from '../src/core.js'
 import { resolveOptions } from '../src/options.js'
 
@@ -15,17 +18,23 @@ function prng(seed: number): () => number {
 }
 
 type Conn = { id: number; sid?: string; open: boolean; dead: boolean; up: string[]; down: string[] }
-type Ticket = { data: string; result?: 'ok' | string }
+type Ticket = { data: Tag; result?: 'ok' | string }
+const key = (t: Tag) => `${t.stream}#${t.n}`
 
 function run(seed: number) {
   const rnd = prng(seed)
   const pick = <X>(xs: X[]) => xs[Math.floor(rnd() * xs.length)]!
   const clock = { t: 0 }
   const core = new SessionCore(resolveOptions({ url: 'ws://x', now: () => clock.t, random: rnd, connectTimeoutMs: 3000 }))
-  const logs = new Map<string, unknown[]>([['a', []], ['b', []]])
+  const logs = new Map<string, Tag[]>([['a', []], ['b', []]])
   const sessions = new Map<string, { token: string; acked: number; conn?: Conn }>()
-  const applied: string[] = []
-  const delivered = new Map<string, unknown[]>([['a', []], ['b', []]])
+  const ledger = new Ledger()
+  const counters = new Map<string, number>()
+  const nextTag = (stream: string): Tag => {
+    const n = (counters.get(stream) ?? 0) + 1
+    counters.set(stream, n)
+    return { stream, n }
+  }
   const tickets: Ticket[] = []
   const unconfirmed = new Set<string>()
   const timers = new Map<string, number>()
@@ -43,9 +52,20 @@ function run(seed: number) {
       else if (e.type === 'disconnect' && conn) (conn.dead = true), (conn = undefined)
       else if (e.type === 'write' && conn?.open) conn.up.push(e.text)
       else if (e.type === 'timer') e.ms === null ? timers.delete(e.name) : timers.set(e.name, clock.t + e.ms)
-      else if (e.type === 'settle') (e.ticket as Ticket).result = e.error ? e.error.code : 'ok'
-      else if (e.type === 'emit' && e.event === 'message') delivered.get(e.payload.topic)?.push(e.payload.data)
-      else if (e.type === 'emit' && e.event === 'reset') for (const u of e.payload.unconfirmed) unconfirmed.add(u.data as string)
+      else if (e.type === 'settle') {
+        const t = e.ticket as Ticket
+        t.result = e.error ? e.error.code : 'ok'
+        ledger.settled(t.data, e.error ? 'rejected' : 'resolved')
+      } else if (e.type === 'emit' && e.event === 'message') {
+        const { topic, offset, epoch, data } = e.payload
+        const tag = tagOf(data)
+        if (tag) ledger.received({ reader: 'app', topic, epoch, offset, ...tag })
+      } else if (e.type === 'emit' && e.event === 'gap') ledger.gap({ reader: 'app', ...e.payload })
+      else if (e.type === 'emit' && e.event === 'reset') {
+        const tags = e.payload.unconfirmed.flatMap((u) => tagOf(u.data) ?? [])
+        for (const t of tags) unconfirmed.add(key(t))
+        ledger.reset({ reader: 'app', unconfirmed: tags })
+      }
     }
   }
   const input = (i: Parameters<typeof core.handle>[0]) => {
@@ -54,9 +74,10 @@ function run(seed: number) {
     if (process.env.CHAOS_TRACE === String(seed)) for (const e of out) if (e.type !== 'persist' && e.type !== 'timer') trace.push(`   out ${JSON.stringify(e).slice(0, 150)}`)
     apply(out)
   }
-  const publish = (topic: string, data: unknown) => {
+  const publish = (topic: string, data: Tag) => {
     logs.get(topic)!.push(data)
     const offset = logs.get(topic)!.length
+    ledger.logged({ topic, epoch: 'e', offset, ...data })
     for (const s of sessions.values()) if (s.conn && !s.conn.dead) down(s.conn, { t: 'msg', topic, offset, epoch: 'e', data })
   }
   const serve = (c: Conn, f: ClientFrame) => {
@@ -84,10 +105,9 @@ function run(seed: number) {
     if (!sess || f.t !== 'pub') return
     if (f.seq <= sess.acked) return down(c, { t: 'ack', seq: sess.acked })
     if (f.seq !== sess.acked + 1) return void stats.seqGaps++
-    if (process.env.CHAOS_TRACE === String(seed)) trace.push(`[${c.id}] APPLY ${c.sid} seq ${f.seq} ${f.data}`)
+    if (process.env.CHAOS_TRACE === String(seed)) trace.push(`[${c.id}] APPLY ${c.sid} seq ${f.seq} ${JSON.stringify(f.data)}`)
     sess.acked = f.seq
-    applied.push(f.data as string)
-    publish(f.topic, f.data)
+    publish(f.topic, tagOf(f.data)!)
     if (rnd() < 0.8) down(c, { t: 'ack', seq: f.seq }) // acks get lost too
   }
   const drop = (code: number) => {
@@ -110,15 +130,28 @@ function run(seed: number) {
     if (c?.open && c.down.length && r < 0.7) {
       const text = c.down.shift()!
       const f = JSON.parse(text) as ServerFrame
-      // A fresh subscription is live from the head in the first `subscribed` the client reads.
-      if (f.t === 'subscribed' && !heads.has(f.topic)) heads.set(f.topic, f.offset)
+      // A fresh subscription is live from the head in the first `subscribed` the client reads: of each stream,
+      // the app expects what the log holds after that head.
+      if (f.t === 'subscribed' && !heads.has(f.topic)) {
+        heads.set(f.topic, f.offset)
+        const from: Record<string, number> = { [`srv-${f.topic}`]: 1, [`app-${f.topic}`]: 1 }
+        for (const t of logs.get(f.topic)!.slice(0, f.offset)) from[t.stream] = t.n + 1
+        ledger.reads('app', f.topic, { from })
+      }
       return input({ type: 'socket-frame', text }), true
     }
-    if (faults && r < 0.73) return publish(pick(['a', 'b']), `srv-${seed}-${clock.t}-${r}`), true
+    if (faults && r < 0.73) {
+      const topic = pick(['a', 'b'])
+      const tag = nextTag(`srv-${topic}`)
+      ledger.sent(topic, tag)
+      return publish(topic, tag), true
+    }
     if (faults && r < 0.77) {
-      const t = { data: `app-${seed}-${tickets.length}` }
+      const topic = pick(['a', 'b'])
+      const t: Ticket = { data: nextTag(`app-${topic}`) }
       tickets.push(t)
-      return input({ type: 'publish', topic: pick(['a', 'b']), data: t.data, ticket: t }), true
+      ledger.sent(topic, t.data)
+      return input({ type: 'publish', topic, data: t.data, ticket: t }), true
     }
     if (faults && r < 0.79 && c?.open) {
       const log = logs.get('a')!
@@ -143,43 +176,35 @@ function run(seed: number) {
   // Heal: no more faults; run until nothing is in flight and the outbox is empty (bounded).
   for (let i = 0; i < 20_000 && (core.session.outbox.size > 0 || conn?.up.length || conn?.down.length || !conn?.open); i++) step(false)
   if (process.env.CHAOS_TRACE === String(seed)) console.log(trace.join('\n'))
-  return { heads, logs, delivered, applied, tickets, unconfirmed, stats, pending: core.session.outbox.size }
+  return { counts: ledger.counts(), misses: ledger.misses(), tickets, unconfirmed, stats, pending: core.session.outbox.size }
 }
 
 describe('session core under random faults (model server, fake clock)', () => {
   it('200 random runs: every topic delivered exactly once in order, every publish applied exactly once', () => {
-    const total = { runs: 0, messages: 0, lost: 0, duplicated: 0, outOfOrder: 0, publishes: 0, appliedTwice: 0, notApplied: 0, drops: 0, resets: 0, seqGaps: 0, injectedDups: 0 }
+    let counts: Counts = addCounts()
+    const model = { runs: 0, publishes: 0, rejectedUntold: 0, drops: 0, resets: 0, seqGaps: 0, injectedDups: 0 }
     for (let seed = 1; seed <= 200; seed++) {
       const r = run(seed)
-      total.runs++
-      for (const [topic, full] of r.logs) {
-        const got = r.delivered.get(topic)!
-        const log = full.slice(r.heads.get(topic) ?? full.length)
-        if (process.env.CHAOS_DEBUG && (got.length !== log.length || got.some((d, i) => d !== log[i]))) console.log(seed, topic, log.length, got.length)
-        total.messages += log.length
-        total.lost += log.filter((d) => !got.includes(d)).length
-        total.duplicated += got.length - new Set(got).size
-        const at = got.map((d) => log.indexOf(d))
-        total.outOfOrder += at.filter((x, i) => i > 0 && x < at[i - 1]!).length
-      }
+      model.runs++
+      counts = addCounts(counts, r.counts)
+      if (process.env.CHAOS_DEBUG && r.misses.length) console.log(seed, r.misses)
       for (const t of r.tickets) {
-        total.publishes++
-        const n = r.applied.filter((d) => d === t.data).length
-        if (process.env.CHAOS_DEBUG && (n > 1 || (n === 0 && t.result !== 'SESSION_RESET'))) console.log(seed, t, n)
-        if (n > 1) total.appliedTwice++
-        // A publish may go unapplied only if the app was told: rejected with SESSION_RESET and listed in `reset`.
-        if (n === 0 && !(t.result === 'SESSION_RESET' && r.unconfirmed.has(t.data))) total.notApplied++
-        if (t.result === 'ok' && n !== 1) total.notApplied++
+        model.publishes++
+        // Stricter than the ledger's "rejected: applied at most once": here only a reset may reject a publish,
+        // and only one it listed as unconfirmed.
+        if (t.result !== 'ok' && !(t.result === 'SESSION_RESET' && r.unconfirmed.has(key(t.data)))) model.rejectedUntold++
       }
-      total.drops += r.stats.drops
-      total.resets += r.stats.resets
-      total.seqGaps += r.stats.seqGaps
-      total.injectedDups += r.stats.dups
+      model.drops += r.stats.drops
+      model.resets += r.stats.resets
+      model.seqGaps += r.stats.seqGaps
+      model.injectedDups += r.stats.dups
       expect(r.pending, `seed ${seed}: outbox drained`).toBe(0)
     }
-    console.log(`core chaos: ${JSON.stringify(total)}`)
-    expect(total).toMatchObject({ lost: 0, duplicated: 0, outOfOrder: 0, appliedTwice: 0, notApplied: 0, seqGaps: 0 })
-    expect(total.drops).toBeGreaterThan(500) // the faults really happened
-    expect(total.resets).toBeGreaterThan(10)
+    console.log(`core chaos: ${JSON.stringify(model)} ${formatCounts(counts)}`)
+    expect(counts).toMatchObject({ lost: 0, duplicated: 0, outOfOrder: 0, appliedTwice: 0, notApplied: 0 })
+    expect(counts.expected).toBeGreaterThan(0)
+    expect(model).toMatchObject({ rejectedUntold: 0, seqGaps: 0 })
+    expect(model.drops).toBeGreaterThan(500) // the faults really happened
+    expect(model.resets).toBeGreaterThan(10)
   })
 })

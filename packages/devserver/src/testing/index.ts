@@ -8,6 +8,9 @@
  *     await cluster.kill(await nodeOfPage(page, cluster))
  *   })
  *
+ * Also the ledger (./ledger.ts): lost, duplicated, out of order, and reported versus silent, counted the way
+ * Lifeline's own tests count them.
+ *
  * `@playwright/test` is an optional peer dependency: only this entry point needs it. See README.md here.
  */
 import { test as base, expect } from '@playwright/test'
@@ -59,6 +62,9 @@ export const test = base.extend<LifelineTestFixtures, LifelineWorkerFixtures>({
 })
 
 export { expect }
+
+// The ledger needs no Playwright: `@lifeline/devserver/testing/ledger` imports it alone (vitest, node:test).
+export * from './ledger.js'
 
 /** Where `nodeOfPage` reads a page's session id by default: `<html data-lifeline-session="…">` (any element works). */
 export const SESSION_ATTRIBUTE = 'data-lifeline-session'

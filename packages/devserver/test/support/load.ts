@@ -1,12 +1,13 @@
 /**
  * A bounded load of real SDK clients through a cluster: every client subscribes to one topic, then publishes
- * numbered messages to it and `send`s numbered messages to its own inbox (echoed back by the node). Two
- * ledgers count both directions: client → server (each publish/send applied exactly once, or its promise
- * rejects) and server → client (each reader gets every message once, in order).
+ * numbered messages to it and `send`s numbered messages to its own inbox (echoed back by the node). One ledger
+ * (src/testing/ledger.ts) counts both directions: client → server (each publish/send applied exactly once, or
+ * its promise rejects) and server → client (each reader gets every message once, in order, or is told).
+ * Client `c1` publishes stream `c1` to the topic and sends stream `c1:send` to its inbox.
  */
 import { createClient, type WebSocketConstructor } from '@lifeline/sdk'
 import WebSocket from 'ws'
-import { Ledger, sumCounts, type Counts } from './ledger.js'
+import { Ledger, inboxOf, type Counts, type Tag } from '../../src/testing/ledger.js'
 import { waitFor } from './wait.js'
 
 export type Client = ReturnType<typeof createClient>
@@ -43,8 +44,7 @@ export interface LoadClient {
 }
 
 export class Load {
-  readonly topicLedger = new Ledger()
-  readonly inboxLedger = new Ledger()
+  readonly ledger = new Ledger()
   readonly clients: LoadClient[] = []
   /** Publishes/sends whose promise rejected, with the reason: each is a failure of exactly-once. */
   readonly failures: string[] = []
@@ -85,12 +85,13 @@ export class Load {
 
   /** Waits until every promise settled and every reader has everything (or `timeoutMs`); then the counts. */
   async settle(timeoutMs = 15_000): Promise<Counts> {
-    await waitFor(() => this.inFlight.size === 0 && this.topicLedger.complete() && this.inboxLedger.complete(), 'every message delivered', timeoutMs).catch(() => {})
+    await waitFor(() => this.inFlight.size === 0 && this.ledger.complete(), 'every message delivered', timeoutMs).catch(() => {})
     return this.counts()
   }
 
+  /** Both directions, every reader (the topic and each client's inbox). */
   counts(): Counts {
-    return sumCounts(this.topicLedger.counts(), this.inboxLedger.counts())
+    return this.ledger.counts()
   }
 
   /** For each client that dropped out of `open` after `since`: ms from `since` until it was open again. */
@@ -118,39 +119,41 @@ export class Load {
     await Promise.all(this.clients.map((c) => c.client.close().catch(() => {})))
   }
 
-  /** A client with the ledgers wired to its events. */
+  /**
+   * A client with the ledger wired to its events; it reads the topic and its inbox from now (everything
+   * published from here on is expected), though it subscribes to the topic only when the caller says so.
+   */
   newClient(name: string, extra: Record<string, unknown> = {}): LoadClient {
     const client = createClient({ url: this.options.url, WebSocket: NodeWebSocket, ...this.options.clientOptions, ...extra })
     const entry: LoadClient = { name, client, states: [], received: 0 }
-    const readTopic = this.topicLedger.reader(name)
-    const readInbox = this.inboxLedger.reader(name, [name])
-    client.on('message', ({ topic, offset, epoch, data }) => {
-      entry.received++
-      // Offsets are ordered within an epoch: a new epoch (announced by a gap) starts its own order.
-      if (topic === this.options.topic) readTopic(`${topic}/${epoch}`, offset, data)
-      else if (topic === '@inbox') readInbox(`${topic}/${epoch}`, offset, data)
-    })
+    this.ledger.reads(name, this.options.topic)
+    this.ledger.reads(name, '@inbox')
+    this.ledger.follow(name, client)
+    client.on('message', () => void entry.received++)
     client.on('state', ({ to }) => entry.states.push({ to, at: Date.now() }))
-    client.on('gap', () => this.topicLedger.gap(name))
-    client.on('reset', () => this.topicLedger.reset(name))
     return entry
   }
 
   private issue(c: LoadClient, n: number): void {
-    const data = { from: c.name, n }
-    this.topicLedger.sent(c.name, n)
-    this.track(c.client.publish(this.options.topic, data), `${c.name} publish ${n}`)
+    const published = { stream: c.name, n }
+    this.ledger.sent(this.options.topic, published)
+    this.track(c.client.publish(this.options.topic, published), published, `${c.name} publish ${n}`)
     if (!this.options.sends) return
-    this.inboxLedger.sent(c.name, n)
-    this.track(c.client.send(data), `${c.name} send ${n}`)
+    const sent = { stream: `${c.name}:send`, n }
+    this.ledger.sent(inboxOf(c.name), sent)
+    this.track(c.client.send(sent), sent, `${c.name} send ${n}`)
   }
 
-  private track(promise: Promise<unknown>, what: string): void {
+  private track(promise: Promise<unknown>, tag: Tag, what: string): void {
     this.inFlight.add(promise)
     promise.then(
-      () => this.inFlight.delete(promise),
+      () => {
+        this.inFlight.delete(promise)
+        this.ledger.settled(tag, 'resolved')
+      },
       (e: { code?: string; message?: string }) => {
         this.inFlight.delete(promise)
+        this.ledger.settled(tag, 'rejected')
         this.failures.push(`${what}: ${e?.code ?? ''} ${e?.message ?? String(e)}`)
       },
     )
