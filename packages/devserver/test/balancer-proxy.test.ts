@@ -1,19 +1,18 @@
 /** The balancer on real sockets, against in-process fake nodes: routing, health checks, closing sockets at once. */
 import { afterEach, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
+import type { Welcome } from '@lifeline/protocol'
 import { createBalancer, type Balancer, type BackendChange } from '../src/balancer/index.js'
+import { RawClient } from './fixtures/raw-client.js'
 import { startFakeNode, type FakeNode } from './support/fake-node.js'
 import { nextEvent } from './support/wait.js'
 
 let balancer: Balancer | undefined
 let nodes: FakeNode[] = []
-const clients: WebSocket[] = []
+const clients: RawClient[] = []
 
 afterEach(async () => {
-  for (const ws of clients.splice(0)) {
-    ws.on('error', () => {}) // terminating a socket still connecting reports an error we do not care about
-    ws.terminate()
-  }
+  for (const c of clients.splice(0)) c.close()
   await balancer?.close()
   await Promise.all(nodes.map((n) => n.close()))
   nodes = []
@@ -29,15 +28,12 @@ async function setup(count: number, health = NO_PROBES): Promise<Balancer> {
   return balancer
 }
 
-/** Opens a WebSocket through the balancer; resolves with it and the welcome it got. */
+/** Opens a raw client through the balancer; resolves with its socket and the welcome a fake node greets it with. */
 async function connect(b: Balancer, sid?: string): Promise<{ ws: WebSocket; node: string; session: string }> {
-  const ws = new WebSocket(`${b.url}/${sid ? `?sid=${sid}` : ''}`)
-  clients.push(ws)
-  const welcome = await new Promise<{ node: string; session: { id: string } }>((resolve, reject) => {
-    ws.once('message', (data) => resolve(JSON.parse(String(data))))
-    ws.once('error', reject)
-  })
-  return { ws, node: welcome.node, session: welcome.session.id }
+  const client = await RawClient.connect(b.url, { sid })
+  clients.push(client)
+  const welcome = await client.next<Welcome>((f) => f.t === 'welcome')
+  return { ws: client.ws, node: welcome.node, session: welcome.session.id }
 }
 
 describe('balancer proxy', () => {
@@ -137,9 +133,6 @@ describe('balancer proxy', () => {
   it('answers 503 when no node is routable', async () => {
     const b = await setup(1)
     b.down('n1', 'test')
-    const ws = new WebSocket(b.url)
-    clients.push(ws)
-    const status = await new Promise<number>((resolve) => ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)))
-    expect(status).toBe(503)
+    await expect(RawClient.connect(b.url)).rejects.toThrow('Unexpected server response: 503')
   })
 })

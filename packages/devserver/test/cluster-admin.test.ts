@@ -4,7 +4,8 @@ import { startCluster, type Cluster, type ClusterNode } from '../src/cluster/ind
 import http from 'node:http'
 import { routeAdmin } from '../src/admin/routes.js'
 import { createAdminHandler } from '../src/admin/api.js'
-import { processAlive, rawSession } from './support/raw.js'
+import { RawClient } from './fixtures/raw-client.js'
+import { processAlive } from './support/processes.js'
 
 describe('admin routes', () => {
   const route = (method: string, path: string) => routeAdmin(method, new URL(path, 'http://x'))
@@ -95,14 +96,14 @@ describe('admin API', () => {
   afterAll(() => cluster?.stop())
 
   it('lists nodes with status, pid, port and connections', async () => {
-    const s = await rawSession(cluster.url)
+    const s = await RawClient.welcomed(cluster.url)
     const { status, body } = await call('GET', 'nodes')
     expect(status).toBe(200)
     expect(body.nodes).toHaveLength(2)
     expect(body.nodes[0]).toMatchObject({ id: 'n1', status: 'up', pid: expect.any(Number), port: expect.any(Number) })
     expect(body.nodes.reduce((sum, n) => sum + n.connections, 0)).toBe(1)
-    expect(await call('GET', `sessions/${s.sessionId}`)).toEqual({ status: 200, body: { session: s.sessionId, node: s.node } })
-    s.ws.close()
+    expect(await call('GET', `sessions/${s.welcome.session.id}`)).toEqual({ status: 200, body: { session: s.welcome.session.id, node: s.welcome.node } })
+    s.close()
   })
 
   it('adds, freezes, thaws, kills, restarts and removes a node', async () => {

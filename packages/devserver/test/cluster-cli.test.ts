@@ -3,7 +3,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
-import { processAlive } from './support/raw.js'
+import { processAlive } from './support/processes.js'
 import { waitFor } from './support/wait.js'
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url))

@@ -1,20 +1,41 @@
 /** The supervisor with real node processes and real signals (run `npm run build` first: nodes run dist/). */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import type { Welcome } from '@lifeline/protocol'
 import { startCluster, type Cluster } from '../src/cluster/index.js'
-import { processAlive, rawSession } from './support/raw.js'
+import { healCluster } from '../src/testing/heal.js'
+import { RawClient } from './fixtures/raw-client.js'
+import { processAlive } from './support/processes.js'
 import { waitFor } from './support/wait.js'
 
+const SIZE = 3
 let cluster: Cluster
+const clients: RawClient[] = []
 const status = (id: string): string | undefined => cluster.nodes.find((n) => n.id === id)?.status
+/** A raw client through the balancer (resuming `sid`'s session if given), welcomed; closed after the test. */
+const welcomed = async (sid?: string): Promise<RawClient & { welcome: Welcome }> => {
+  const c = await RawClient.welcomed(cluster.url, { sid })
+  clients.push(c)
+  return c
+}
 
+// One cluster for the file: starting node processes costs seconds. Each test kills, drains, freezes or adds
+// nodes, so before each one it is put back as it started (n1–n3, all up) and no test depends on another's leftovers.
 beforeAll(async () => {
-  cluster = await startCluster({ nodes: 3, port: 0, store: 'memory' })
+  cluster = await startCluster({ nodes: SIZE, port: 0, store: 'memory' })
 })
 afterAll(async () => {
   await cluster?.stop()
 })
 
 describe('startCluster', () => {
+  beforeEach(async () => {
+    for (const extra of cluster.nodes.slice(SIZE)) await cluster.removeNode(extra.id)
+    await healCluster(cluster, SIZE)
+  })
+  afterEach(() => {
+    for (const c of clients.splice(0)) c.close()
+  })
+
   it('starts every node up, behind one balancer URL', () => {
     expect(cluster.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/)
     expect(cluster.nodes.map((n) => [n.id, n.status])).toEqual([['n1', 'up'], ['n2', 'up'], ['n3', 'up']])
@@ -25,32 +46,34 @@ describe('startCluster', () => {
   })
 
   it('nodeOf names the node a session is on, from the first connection on', async () => {
-    const a = await rawSession(cluster.url)
-    expect(cluster.nodeOf(a.sessionId)).toBe(a.node)
-    expect(cluster.nodes.find((n) => n.id === a.node)?.connections).toBeGreaterThanOrEqual(1)
+    const a = await welcomed()
+    const { session, node } = a.welcome
+    expect(cluster.nodeOf(session.id)).toBe(node)
+    expect(cluster.nodes.find((n) => n.id === node)?.connections).toBeGreaterThanOrEqual(1)
     a.ws.close()
     await a.closed
-    await waitFor(() => cluster.nodeOf(a.sessionId) === undefined, 'the closed session to be forgotten')
+    await waitFor(() => cluster.nodeOf(session.id) === undefined, 'the closed session to be forgotten')
   })
 
   it('kill: a real SIGKILL; the node’s clients are disconnected within milliseconds', async () => {
-    const before = await Promise.all(Array.from({ length: 6 }, () => rawSession(cluster.url)))
-    const victim = before[0]?.node as string
+    const before = await Promise.all(Array.from({ length: 6 }, () => welcomed()))
+    const victim = before[0]?.welcome.node as string
     const pid = cluster.nodes.find((n) => n.id === victim)?.pid
     const t0 = Date.now()
     await cluster.kill(victim)
     expect(processAlive(pid)).toBe(false)
     expect(status(victim)).toBe('dead')
-    const onVictim = before.filter((s) => s.node === victim)
-    const delays = (await Promise.all(onVictim.map((s) => s.closed))).map((c) => c.at - t0)
+    const onVictim = before.filter((s) => s.welcome.node === victim)
+    await Promise.all(onVictim.map((s) => s.closed))
+    const delays = onVictim.map((s) => (s.closedAt as number) - t0)
     console.log(`[cluster kill] ${onVictim.length} sockets closed ${delays.join(', ')} ms after the kill`)
     for (const d of delays) expect(d).toBeLessThan(500)
-    const after = await rawSession(cluster.url)
-    expect(after.node).not.toBe(victim)
-    for (const s of [...before, after]) s.ws.close()
+    const after = await welcomed()
+    expect(after.welcome.node).not.toBe(victim)
   })
 
   it('restart brings a dead node back with the same id and a new pid', async () => {
+    await cluster.kill('n3')
     const dead = cluster.nodes.find((n) => n.status === 'dead')
     expect(dead).toBeDefined()
     const node = await cluster.restart(dead?.id as string)
@@ -60,27 +83,27 @@ describe('startCluster', () => {
   })
 
   it('drain: clients get 1012, the node exits, new sessions go elsewhere', async () => {
-    const sessions = await Promise.all(Array.from({ length: 6 }, () => rawSession(cluster.url)))
-    const victim = sessions[0]?.node as string
+    const sessions = await Promise.all(Array.from({ length: 6 }, () => welcomed()))
+    const victim = sessions[0]?.welcome.node as string
     await cluster.drain(victim)
     expect(status(victim)).toBe('dead')
-    for (const s of sessions.filter((x) => x.node === victim)) expect((await s.closed).code).toBe(1012)
-    for (let i = 0; i < 4; i++) expect((await rawSession(cluster.url)).node).not.toBe(victim)
-    for (const s of sessions) s.ws.close()
-    await cluster.restart(victim)
+    for (const s of sessions.filter((x) => x.welcome.node === victim)) expect((await s.closed).code).toBe(1012)
+    for (let i = 0; i < 4; i++) expect((await welcomed()).welcome.node).not.toBe(victim)
   })
 
   it('freeze: the health check takes the node out in a few seconds; thaw: it comes back', async () => {
-    const s = await rawSession(cluster.url)
+    const s = await welcomed()
+    const { session, node } = s.welcome
     const t0 = Date.now()
-    await cluster.freeze(s.node)
-    expect(status(s.node)).toBe('frozen')
-    const closed = await s.closed // the balancer closes a down node's sockets (closeOnDown)
-    console.log(`[cluster freeze] frozen node's socket closed after ${closed.at - t0} ms`)
-    expect(closed.at - t0).toBeLessThan(5000) // ~2–3 s: two 1 s probe timeouts; the clients' heartbeat is 5 s
-    expect((await rawSession(cluster.url, s.sessionId)).node).not.toBe(s.node)
-    await cluster.thaw(s.node)
-    await waitFor(() => status(s.node) === 'up', `${s.node} up again after thaw`, 5000)
+    await cluster.freeze(node)
+    expect(status(node)).toBe('frozen')
+    await s.closed // the balancer closes a down node's sockets (closeOnDown)
+    const closedAfter = (s.closedAt as number) - t0
+    console.log(`[cluster freeze] frozen node's socket closed after ${closedAfter} ms`)
+    expect(closedAfter).toBeLessThan(5000) // ~2–3 s: two 1 s probe timeouts; the clients' heartbeat is 5 s
+    expect((await welcomed(session.id)).welcome.node).not.toBe(node)
+    await cluster.thaw(node)
+    await waitFor(() => status(node) === 'up', `${node} up again after thaw`, 5000)
   })
 
   it('two restarts of one node at once start one process, not two', async () => {
@@ -112,7 +135,7 @@ describe('stop and restart-on-crash', () => {
     const url = own.url
     await own.stop()
     for (const pid of pids) expect(processAlive(pid)).toBe(false)
-    await expect(rawSession(url)).rejects.toThrow()
+    await expect(RawClient.connect(url)).rejects.toThrow()
     await expect(own.addNode()).rejects.toMatchObject({ code: 'CLUSTER_STOPPED' })
   })
 })

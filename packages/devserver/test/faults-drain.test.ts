@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { expectNothingLost } from './support/expect.js'
 import { useFaultCluster } from './support/fault-cluster.js'
 import { timing } from './support/load.js'
+import { waitFor } from './support/wait.js'
 
 const faults = useFaultCluster()
 
@@ -53,11 +54,11 @@ describe('deploys', () => {
     const running = load.run((tick) => {
       if (tick === 20) rolled = cluster.rollingRestart()
     })
-    await waitForValue(() => rolled)
+    await waitFor(() => rolled !== undefined, 'the rolling restart to begin (tick 20)', 30_000)
     await rolled
     const rollMs = Date.now() - startedAt
     const stopAt = load.tick + 30 // keep publishing a little after the last node came back
-    await waitForValue(() => load.tick >= stopAt || undefined)
+    await waitFor(() => load.tick >= stopAt, `the load to reach tick ${stopAt}`, 30_000)
     load.stop()
     await running
     await load.settle()
@@ -68,13 +69,3 @@ describe('deploys', () => {
     expectNothingLost('rolling restart', load, { ticks: load.tick, rollMs })
   })
 })
-
-async function waitForValue<T>(get: () => T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = get()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error('timed out')
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}

@@ -5,11 +5,12 @@
  * no message is duplicated. Counted in both directions. Run `npm run build` first.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Subscribed } from '@lifeline/protocol'
 import { startCluster, type Cluster } from '../src/cluster/index.js'
+import { RawClient } from './fixtures/raw-client.js'
 import { CountingStore } from './support/counting-store.js'
 import { expectNothingLost } from './support/expect.js'
 import { startLoad, timing, type Load } from './support/load.js'
-import { rawSession } from './support/raw.js'
 import { waitFor } from './support/wait.js'
 
 /** Short heartbeat so "past the heartbeat" is a short freeze; the defaults (2 s / 5 s) behave the same, slower. */
@@ -68,23 +69,22 @@ describe('frozen node', () => {
     // partition, so that only the store's generation check stands between its frames and the log.
     const [x, y] = cluster.nodes.filter((n) => n.status === 'up')
     const direct = (port: number | undefined): string => `ws://127.0.0.1:${port}`
-    const zombie = await rawSession(direct(x?.port))
+    const zombie = await RawClient.welcomed(direct(x?.port), { subs: {} })
     await cluster.freeze(x?.id as string)
     for (let seq = 1; seq <= 3; seq++) zombie.send({ t: 'pub', seq, topic: 'zombie', data: { from: 'zombie', seq } })
-    const moved = await rawSession(direct(y?.port), { token: zombie.token })
-    expect(moved.sessionId).toBe(zombie.sessionId)
+    const moved = await RawClient.welcomed(direct(y?.port), { subs: {}, token: zombie.welcome.session.token })
+    expect(moved.welcome.session.id).toBe(zombie.welcome.session.id)
     moved.send({ t: 'pub', seq: 1, topic: 'zombie', data: { from: 'moved', seq: 1 } })
-    await waitFor(() => moved.frames.some((f) => f.t === 'ack' && f.seq === 1), 'the moved session’s publish acknowledged')
+    await moved.next((f) => f.t === 'ack' && f.seq === 1, 10_000)
     const staleBefore = store.staleWrites
     await cluster.thaw(x?.id as string)
     const { code } = await zombie.closed
-    const reader = await rawSession(direct(y?.port), { subs: { zombie: null } })
-    await waitFor(() => reader.frames.some((f) => f.t === 'subscribed'), 'the reader subscribed')
-    const head = reader.frames.find((f) => f.t === 'subscribed')?.offset
+    const reader = await RawClient.welcomed(direct(y?.port), { subs: { zombie: null } })
+    const head = (await reader.next<Subscribed>((f) => f.t === 'subscribed')).offset
     console.log(`[zombie] frozen node closed its stale socket with ${code}; store refused ${store.staleWrites - staleBefore} write(s); topic head ${head}`)
     expect(code).toBe(4409) // SESSION_MOVED
     expect(store.staleWrites - staleBefore).toBeGreaterThan(0)
     expect(head).toBe(1) // only the moved session's publish is in the log
-    for (const s of [moved, reader]) s.ws.close()
+    for (const s of [moved, reader]) s.close()
   })
 })

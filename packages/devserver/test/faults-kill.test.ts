@@ -3,9 +3,8 @@
  * (publish → topic readers, send → own inbox). Real processes, real signals: run `npm run build` first.
  */
 import { describe, expect, it } from 'vitest'
-import { busiestNode } from './support/heal.js'
 import { expectNothingLost } from './support/expect.js'
-import { runKillingAt, useFaultCluster } from './support/fault-cluster.js'
+import { busiestNode, runKillingAt, useFaultCluster } from './support/fault-cluster.js'
 import { timing } from './support/load.js'
 import { networkSwitch } from './support/network.js'
 import { waitFor } from './support/wait.js'
@@ -64,7 +63,7 @@ describe('SIGKILL', () => {
     await load.settle(20_000)
     offMessage()
     offState()
-    const replayed = load.topicLedger.counts().sent
+    const replayed = load.ledger.counts({ topic: 'load' }).sent
     console.log(`[kill during replay] the reader had ${receivedWhenCut} of ${replayed} replayed messages when its node (${victim}) died`)
     // Proof the kill landed mid-replay (not after it): the socket died before the replay was through.
     expect(receivedWhenCut).toBeGreaterThanOrEqual(0)

@@ -30,7 +30,7 @@ it('a stale resume hello read after a thaw does not claim the session; the live 
   // The connection that will carry the stale hello: upgraded on n1, then n1 freezes before reading it.
   const stale = await RawClient.connect(url(n1!.port))
   await cluster.freeze(n1!.id) // resolves once the kernel says the process is stopped
-  stale.send({ t: 'hello', v: 1, instance: 'raw', resume: { token: welcome.session.token, lastSeq: 0 }, subs: {} })
+  stale.sendHello({}, welcome.session.token) // attempt: after `first`'s, before `live`'s, as the SDK's would be
   // Meanwhile the client gives up on that socket and resumes on n2: this is where the session lives now.
   first.close()
   const live = await RawClient.connect(url(n2!.port))

@@ -6,7 +6,7 @@
  * 0 lost, 0 duplicated, 0 out of order.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { countsLine } from './support/ledger.js'
+import { countsLine } from '../src/testing/ledger.js'
 import { Load, timing } from './support/load.js'
 import { startHaproxy, startNginx, startStandaloneNode, type Balancer, type StandaloneNode } from './support/haproxy.js'
 import { startRedisServer, type RedisServer } from './support/redis-server.js'

@@ -10,7 +10,8 @@ import { startCluster, type Cluster } from '../src/index.js'
 import { createBalancer } from '../src/balancer/index.js'
 import { parseHost, parseTarget, tryDecode } from '../src/http/parse.js'
 import { requireBuilt } from './fixtures/built.js'
-import { processAlive, rawSession } from './support/raw.js'
+import { RawClient } from './fixtures/raw-client.js'
+import { processAlive } from './support/processes.js'
 
 /** What a connection ended with: the response status, or how it ended without one. */
 type Outcome = number | 'closed' | 'reset' | 'timeout' | 'not-http'
@@ -218,9 +219,9 @@ describe('malformed HTTP', () => {
     expect.soft(wrong.map((r) => `${r.label} ${r.name}: ${r.outcome}${r.allowed ? ` (expected ${r.allowed.join('|')})` : ''}`)).toEqual([])
 
     // Still serving: a real client gets a welcome through the balancer, and the admin API answers.
-    const s = await rawSession(cluster.url)
-    expect(s.sessionId).toEqual(expect.any(String))
-    s.ws.close()
+    const s = await RawClient.welcomed(cluster.url)
+    expect(s.welcome.session.id).toEqual(expect.any(String))
+    s.close()
     const list = await fetch(cluster.adminUrl + '/nodes')
     expect(list.status).toBe(200)
     expect(((await list.json()) as { nodes: { status: string }[] }).nodes.map((n) => n.status)).toEqual(['up', 'up'])

@@ -4,7 +4,6 @@
  * lose nothing and the node stays healthy.
  */
 import { afterEach, expect, it } from 'vitest'
-import WebSocket from 'ws'
 import { createNode, type LifelineNode } from '../src/node/node.js'
 import { signSession } from '../src/security/token.js'
 import { RawClient } from './fixtures/raw-client.js'
@@ -49,21 +48,16 @@ it('survives a flood of bad frames while good clients lose nothing', async () =>
   let badFrames = 0
   let badClients = 0
   const attacker = async (n: number): Promise<void> => {
-    const ws = new WebSocket(url)
-    ws.on('error', () => {})
-    await new Promise((resolve) => ws.once('open', resolve).once('close', resolve))
-    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)))
-    if (ws.readyState === WebSocket.OPEN) {
-      if (n % 25 === 0) {
-        ws.send(BIG)
-        badFrames += 1
-      } else {
-        // A burst: the node closes after the first, the rest arrive at a closing socket and are ignored.
-        for (let i = 0; i < 30; i++) ws.send(attacks[(n + i) % attacks.length]!(n * 100 + i + 1))
-        badFrames += 30
-      }
+    const c = await RawClient.connect(url)
+    if (n % 25 === 0) {
+      c.send(BIG)
+      badFrames += 1
+    } else {
+      // A burst: the node closes after the first, the rest arrive at a closing socket and are ignored.
+      for (let i = 0; i < 30; i++) c.send(attacks[(n + i) % attacks.length]!(n * 100 + i + 1))
+      badFrames += 30
     }
-    const code = await closed
+    const { code } = await c.closed
     badClients += 1
     closeCodes.set(code, (closeCodes.get(code) ?? 0) + 1)
   }

@@ -10,6 +10,7 @@ import { MemoryStore } from '../src/store/memory.js'
 import { hostIpcStore } from '../src/store/ipc-host.js'
 import { NODE_MAIN, requireBuilt } from './fixtures/built.js'
 import { RawClient } from './fixtures/raw-client.js'
+import { waitFor } from './support/wait.js'
 
 const children: ChildProcess[] = []
 afterEach(() => {
@@ -31,7 +32,7 @@ async function startNode(args: string[], env: NodeJS.ProcessEnv = {}, store?: Me
     void exited.then((code) => reject(new Error(`node exited with ${code} before ready`)))
   })
   // The line is printed before the message is sent; stdout may still be in the pipe.
-  await until(() => out.includes('\n'))
+  await waitFor(() => out.includes('\n'), 'the ready line on stdout', 5_000, 5)
   return { child, port: ready.port, line: out.trim(), exited }
 }
 
@@ -116,11 +117,3 @@ it('runs standalone on a memory store with LIFELINE_SECRET, and refuses bad flag
   expect(await new Promise((r) => bad.once('exit', r))).toBe(2)
   expect(err).toMatch(/--port: expected an integer/)
 })
-
-async function until(cond: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise((r) => setTimeout(r, 5))
-  }
-}

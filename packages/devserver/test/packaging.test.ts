@@ -61,7 +61,7 @@ describe('npm pack', () => {
     expect(tarball, `npm pack printed no @lifeline/${pkg}`).toBeDefined()
     const paths = tarball!.files.map((f) => f.path)
     const required = ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts']
-    if (pkg === 'devserver') required.push('bin/lifeline.js', 'dist/testing/index.js', 'dist/testing/index.d.ts')
+    if (pkg === 'devserver') required.push('bin/lifeline.js', 'dist/testing/index.js', 'dist/testing/index.d.ts', 'dist/testing/ledger.js')
     expect.soft(required.filter((p) => !paths.includes(p)), 'missing from the tarball').toEqual([])
     expect(paths.filter((p) => p.endsWith('.tsbuildinfo')), 'build state in the tarball').toEqual([])
   })
@@ -83,6 +83,9 @@ describe('an installed project', () => {
     ['@lifeline/devserver', 'typeof m.createNode', 'function'],
     ['@lifeline/devserver/testing', 'typeof m.test', 'function'],
     ['@lifeline/devserver/testing', 'typeof m.nodeOfPage', 'function'],
+    ['@lifeline/devserver/testing', 'typeof m.Ledger', 'function'],
+    // The ledger alone, for tests without Playwright.
+    ['@lifeline/devserver/testing/ledger', 'typeof m.Ledger', 'function'],
   ]
   const specs = [...new Set(CHECKS.map(([spec]) => spec))]
   // One line per check; a failed require() is recorded with its message, so the diff names every entry that broke.

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { startCluster, type Cluster } from '../src/index.js'
 import { requireBuilt } from './fixtures/built.js'
-import { countsLine } from './support/ledger.js'
+import { countsLine } from '../src/testing/ledger.js'
 import { Load, timing } from './support/load.js'
 import { startRedisServer, type RedisServer } from './support/redis-server.js'
 

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { createNode, type LifelineNode } from '../src/node/node.js'
 import { createRedisStore, type RedisStore } from '../src/store/redis-store.js'
-import { countsLine } from './support/ledger.js'
+import { countsLine } from '../src/testing/ledger.js'
 import { Load } from './support/load.js'
 import { startRedisServer, type RedisServer } from './support/redis-server.js'
 import { waitFor } from './support/wait.js'
@@ -55,9 +55,9 @@ it('keeps every message through a Redis restart: publishes wait in the outbox, t
     await waitFor(() => down.every(Boolean), 'both nodes to see Redis down', 5_000)
     // A publish made while Redis is down: it must stay pending, neither acknowledged nor lost.
     const c = load!.clients[0]!
-    load!.topicLedger.sent('probe', 1)
+    load!.ledger.sent(topic, { stream: 'probe', n: 1 })
     let settled = false
-    const probe = c.client.publish(topic, { from: 'probe', n: 1 }).then(
+    const probe = c.client.publish(topic, { stream: 'probe', n: 1 }).then(
       () => void (settled = true),
       (e: unknown) => void ((settled = true), (probeError = e)),
     )

@@ -1,17 +1,19 @@
 /**
- * A slow consumer: a client that reads, but slower than its topic is written. Past the node's output bound
- * (maxBufferedBytes) it is cut, and it must hear why, 1013 (try again later; its resume replays), promptly: not
- * a 1006 because the close frame sat behind megabytes of output it could not read in time. The node's memory
- * for that socket stays bounded meanwhile.
+ * Slow consumers: a client that stops reading, or reads slower than its topic is written. Past the node's
+ * output bound (maxBufferedBytes) it is cut without slowing the clients that keep up, and it must hear why, 1013
+ * (try again later; its resume replays), promptly: not a 1006 because the close frame sat behind megabytes of
+ * output it could not read in time. The node's memory for that socket stays bounded meanwhile.
  */
 import { expect, it } from 'vitest'
-import WebSocket from 'ws'
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net'
 import { CloseCode } from '@lifeline/protocol'
 import { MemoryStore } from '../src/store/memory.js'
+import { RawClient } from './fixtures/raw-client.js'
 import { useNodes } from './support/nodes.js'
+import { waitFor } from './support/wait.js'
 
-const { start } = useNodes({ secret: 'slow' })
+// (node:net's `connect` is the slow link's.)
+const { start, connect: client } = useNodes({ secret: 'slow' })
 
 /**
  * A TCP proxy that passes the node's bytes to the client at `bytesPerTick` every 20 ms (and the client's to the
@@ -50,13 +52,12 @@ it('a slow reader past maxBufferedBytes gets close 1013 within a few seconds, no
   const store = new MemoryStore()
   const node = await start({ store })
   const link = await slowLink(node.port, 16 * 1024) // at most 800 KB/s
-  const ws = new WebSocket(`ws://127.0.0.1:${link.port}`)
-  await new Promise((r) => ws.once('open', r))
+  const c = await RawClient.connect(`ws://127.0.0.1:${link.port}`)
   let received = 0
-  ws.on('message', (data: Buffer) => (received += data.length))
-  const closed = new Promise<{ code: number; at: number }>((r) => ws.once('close', (code) => r({ code, at: Date.now() })))
-  ws.send(JSON.stringify({ t: 'hello', v: 1, subs: { flood: null } }))
-  await new Promise<void>((r) => ws.on('message', (d: Buffer) => String(d).includes('"subscribed"') && r()))
+  c.ws.on('message', (data: Buffer) => (received += data.length))
+  const closed = c.closed.then(({ code }) => ({ code, at: c.closedAt as number }))
+  await c.hello({ flood: null })
+  await c.next((f) => f.t === 'subscribed' && f.topic === 'flood')
   const payload = 'x'.repeat(16 * 1024)
   const t0 = Date.now()
   for (let i = 0; i < 2_000; i++) await store.append('flood', payload) // 32 MB, far past the 8 MiB bound
@@ -66,5 +67,32 @@ it('a slow reader past maxBufferedBytes gets close 1013 within a few seconds, no
   link.close()
   expect(end.code).toBe(CloseCode.SLOW_CONSUMER)
   expect(end.at - t0).toBeLessThan(10_000)
-  ws.terminate()
+  c.close()
+})
+
+it('closes a client that stops reading once its unsent output passes maxBufferedBytes, without slowing others', async () => {
+  const node = await start({ maxBufferedBytes: 512 * 1024 })
+  const slow = await client(node)
+  await slow.hello({ firehose: null })
+  await slow.next((f) => f.t === 'subscribed')
+  const fast = await client(node)
+  await fast.hello({ firehose: null })
+  await fast.next((f) => f.t === 'subscribed')
+  slow.ws.pause() // stops reading: the kernel buffers fill, then the node's
+  const publisher = await client(node)
+  await publisher.hello({})
+  const N = 1_000
+  const payload = 'p'.repeat(16 * 1024)
+  // Paced by acks, so a reader that keeps up never has much unsent; only the paused one piles up.
+  for (let seq = 1; seq <= N; seq++) {
+    publisher.send({ t: 'pub', seq, topic: 'firehose', data: payload })
+    await publisher.next((f) => f.t === 'ack' && f.seq === seq, 10_000, publisher.frames.length - 3)
+  }
+  await fast.until(() => fast.msgs('firehose').length === N, 15_000)
+  await waitFor(() => node.connections === 2, 'the slow client cut (2 connections left)', 5_000)
+  slow.ws.resume()
+  const closed = await slow.closed
+  console.log(`slow consumer: closed ${closed.code} after ${slow.msgs('firehose').length} of ${N} msgs; fast client got ${fast.msgs('firehose').length}`)
+  expect([CloseCode.SLOW_CONSUMER, 1006]).toContain(closed.code)
+  expect(slow.msgs('firehose').length).toBeLessThan(N)
 })

@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Retention, Store, StoredMessage } from '../src/store/types.js'
+import { waitFor } from './support/wait.js'
 
 /** A new session's owner: its generation and (optionally) the creating client's instance. */
 const owner = (generation: number, instance?: string) => ({ generation, instance, attempt: 1 })
@@ -200,30 +201,22 @@ export function storeContract(name: string, makeStore: MakeStore, cleanup?: () =
       const other = store.subscribe(unique('other'), () => seenA.push(-1))
       // Subscriptions may be asynchronous (IPC, Redis): wait until a probe arrives.
       await store.append(topic, 'probe')
-      await until(() => seenA.length >= 1 && seenB.length >= 1)
+      await waitFor(() => seenA.length >= 1 && seenB.length >= 1, 'the probe at both subscribers', 5_000, 5)
       const N = 200
       for (let i = 1; i <= N; i++) {
         if (i % 2) await store.append(topic, i)
         else await store.apply({ session: sid, generation: 1, seq: i / 2, appends: [{ topic, data: i }] })
       }
-      await until(() => seenA.length >= N + 1 && seenB.length >= N + 1)
+      await waitFor(() => seenA.length >= N + 1 && seenB.length >= N + 1, `${N} messages at both subscribers`, 5_000, 5)
       const expected = Array.from({ length: N + 1 }, (_, i) => i + 1)
       expect(seenA).toEqual(expected)
       expect(seenB).toEqual(expected)
       offA()
       await store.append(topic, 'after')
-      await until(() => seenB.length >= N + 2)
+      await waitFor(() => seenB.length >= N + 2, 'the message after the unsubscribe at B', 5_000, 5)
       expect(seenA.length).toBe(N + 1)
       offB()
       other()
     })
   })
-}
-
-async function until(cond: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await sleep(5)
-  }
 }

@@ -17,7 +17,10 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 
-/** At most 10 KB min+gzip with everything an app can import (Socket.IO's client is 14.7 KB): the frontend issue's bound. */
+/**
+ * The SDK's bundle target: at most 10 KB min+gzip with everything an app can import (Socket.IO's client is 14.7 KB).
+ * React bindings are to ship in their own package for that reason.
+ */
 const TARGET_BYTES = 10 * 1024
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 

@@ -30,7 +30,8 @@ export class LifelineClient<T = unknown> {
   private readonly storage: StorageLike | undefined
   private readonly key: string
   private queue: Effect<T>[] = []
-  private draining = false
+  /** True while run() carries out the queue: a nested run() (an app listener calling back in) only adds to it. */
+  private running = false
   private readonly onOnline = () => this.run({ type: 'reconnect', why: 'online' })
 
   constructor(options: ClientOptions<T>) {
@@ -92,7 +93,7 @@ export class LifelineClient<T = unknown> {
 
   /** Sends `data` to the server's handler; same guarantee as publish. */
   send(data: unknown): Promise<void> {
-    return new Promise((resolve, reject) => this.run({ type: 'publish', data, ticket: { resolve, reject } }))
+    return new Promise((resolve, reject) => this.run({ type: 'send', data, ticket: { resolve, reject } }))
   }
 
   /** Adds a listener; returns the function that removes it. */
@@ -115,12 +116,12 @@ export class LifelineClient<T = unknown> {
 
   private run(input: Input): void {
     this.queue.push(...this.core.handle(input))
-    if (this.draining) return
-    this.draining = true
+    if (this.running) return
+    this.running = true
     try {
       for (let e = this.queue.shift(); e; e = this.queue.shift()) this.exec(e)
     } finally {
-      this.draining = false
+      this.running = false
     }
   }
 

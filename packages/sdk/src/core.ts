@@ -9,25 +9,26 @@ import { backoffDelay } from './backoff.js'
 import { decodeServerFrame } from './decode.js'
 import { Sink, type Effect, type Input } from './effects.js'
 import { LifelineError } from './errors.js'
-import type { Resolved } from './options.js'
+import type { ResolvedOptions } from './options.js'
 import { Session } from './session.js'
 import type { Restored } from './storage.js'
 import type { ClientState } from './types.js'
 
 export type { Effect, Input, TimerName } from './effects.js'
 
-export type Conn =
-  | { k: 'idle' }
+/** The connection as the core tracks it; `state` (the public ClientState) is derived from it. */
+export type ConnState =
+  | { type: 'idle' }
   /** Socket requested (`helloSent` false) or open with hello sent, waiting for welcome. */
-  | { k: 'connecting'; helloSent: boolean }
-  | { k: 'open'; since: number; timeoutMs: number }
+  | { type: 'connecting'; helloSent: boolean }
+  | { type: 'open'; since: number; timeoutMs: number }
   /** Backoff timer running. */
-  | { k: 'waiting' }
+  | { type: 'waiting' }
   /** `final`: close() was called; otherwise the server refused us and reconnect() may revive the client. */
-  | { k: 'closed'; final: boolean }
+  | { type: 'closed'; final: boolean }
 
 export class SessionCore<T = unknown> {
-  conn: Conn = { k: 'idle' }
+  conn: ConnState = { type: 'idle' }
   readonly session: Session<T>
   private readonly sink = new Sink<T>()
   /** Failed attempts since the last stable connection: the backoff exponent. */
@@ -37,15 +38,15 @@ export class SessionCore<T = unknown> {
   private lastFrameAt = 0
 
   constructor(
-    private readonly o: Resolved<T>,
+    private readonly o: ResolvedOptions<T>,
     restored?: Restored,
   ) {
     this.session = new Session(this.sink, o, restored)
   }
 
   get state(): ClientState {
-    const k = this.conn.k
-    return k === 'open' || k === 'closed' ? k : this.wasOpen ? 'reconnecting' : 'connecting'
+    const type = this.conn.type
+    return type === 'open' || type === 'closed' ? type : this.wasOpen ? 'reconnecting' : 'connecting'
   }
 
   /** Feed one input; returns the effects to carry out, in order. */
@@ -58,58 +59,60 @@ export class SessionCore<T = unknown> {
   private step(i: Input): void {
     const c = this.conn
     const s = this.session
-    const open = c.k === 'open'
+    const open = c.type === 'open'
     // What a call gets once the client is closed: CLIENT_CLOSED after close(), CONNECTION_REFUSED otherwise.
-    const closed = c.k !== 'closed' ? undefined : c.final ? ErrorCode.CLIENT_CLOSED : ErrorCode.CONNECTION_REFUSED
+    const closed = c.type !== 'closed' ? undefined : c.final ? ErrorCode.CLIENT_CLOSED : ErrorCode.CONNECTION_REFUSED
     switch (i.type) {
       case 'start':
-        return c.k === 'idle' ? this.connect() : undefined
+        return c.type === 'idle' ? this.connect() : undefined
       case 'socket-open':
-        if (c.k !== 'connecting' || c.helloSent) return
+        if (c.type !== 'connecting' || c.helloSent) return
         this.lastFrameAt = this.o.now()
-        this.go({ k: 'connecting', helloSent: true })
+        this.go({ type: 'connecting', helloSent: true })
         return this.sink.write(s.hello())
       case 'socket-frame':
-        return (c.k === 'connecting' && c.helloSent) || open ? this.onText(i.text) : undefined
+        return (c.type === 'connecting' && c.helloSent) || open ? this.onText(i.text) : undefined
       case 'socket-close':
-        return c.k === 'connecting' || open ? this.onClose(i.code, i.reason) : undefined
+        return c.type === 'connecting' || open ? this.onClose(i.code, i.reason) : undefined
       case 'timer':
-        if (i.name === 'retry' && c.k === 'waiting') this.connect()
+        if (i.name === 'retry' && c.type === 'waiting') this.connect()
         if (i.name === 'silence') this.onSilenceTimer()
         return
       case 'publish':
-        return s.publish(i.topic, i.data, i.ticket, open, closed)
+        return s.enqueue(i.topic, i.data, i.ticket, open, closed)
+      case 'send':
+        return s.enqueue(undefined, i.data, i.ticket, open, closed)
       case 'subscribe':
         return s.subscribe(i.topic, open, closed)
       case 'unsubscribe':
         return s.unsubscribe(i.topic, open)
       case 'reconnect':
-        if (c.k === 'waiting' || (c.k === 'closed' && !c.final)) {
-          if (c.k === 'closed') this.attempt = 0
+        if (c.type === 'waiting' || (c.type === 'closed' && !c.final)) {
+          if (c.type === 'closed') this.attempt = 0
           this.sink.timer('retry', null)
           this.connect()
-        } else if (i.why === 'app' && (c.k === 'connecting' || open)) {
+        } else if (i.why === 'app' && (c.type === 'connecting' || open)) {
           this.sink.effect({ type: 'disconnect', code: CloseCode.NORMAL, reason: 'client.reconnect()' })
           this.connect()
         } // 'online' while connecting or open: nothing to skip; the heartbeat catches a socket that died offline
         return
       case 'close':
-        if (c.k === 'closed' && c.final) return
+        if (c.type === 'closed' && c.final) return
         return this.shutDown(true, new LifelineError(ErrorCode.CLIENT_CLOSED, 'client.close() was called before this completed'))
     }
   }
 
   /** The one place the connection state changes; emits `state` when the public state does. */
-  private go(next: Conn): void {
+  private go(next: ConnState): void {
     const from = this.state
     this.conn = next
-    if (next.k === 'open') this.wasOpen = true
+    if (next.type === 'open') this.wasOpen = true
     const to = this.state
     if (from !== to) this.sink.emit('state', { from, to })
   }
 
   private connect(): void {
-    this.go({ k: 'connecting', helloSent: false })
+    this.go({ type: 'connecting', helloSent: false })
     this.lastFrameAt = this.o.now()
     this.sink.timer('silence', this.o.connectTimeoutMs)
     const base = this.o.urls[this.urlIndex % this.o.urls.length]!
@@ -130,11 +133,11 @@ export class SessionCore<T = unknown> {
       const msg = `server refused the connection (close ${code}${reason ? `: ${reason}` : ''}); call reconnect() once fixed`
       return this.shutDown(false, new LifelineError(ErrorCode.CONNECTION_REFUSED, msg, { closeCode: code }))
     }
-    if (code === CloseCode.INVALID_TOKEN) this.session.gone('expired')
+    if (code === CloseCode.INVALID_TOKEN) this.session.reset('expired')
     if (code === CloseCode.TOO_BIG) this.session.tooBigClose()
     // 1012: the node is draining for a deploy; another node can take us now. Only for a session that was open,
     // so a cluster that refuses every handshake with 1012 still gets backoff rather than a tight loop.
-    this.lost(code === CloseCode.SERVICE_RESTART && this.conn.k === 'open', { code, reason })
+    this.lost(code === CloseCode.SERVICE_RESTART && this.conn.type === 'open', { code, reason })
   }
 
   /**
@@ -143,9 +146,9 @@ export class SessionCore<T = unknown> {
    */
   private lost(now: boolean, closed: { code: number; reason: string }): void {
     const c = this.conn
-    if (c.k === 'open' && this.o.now() - c.since >= this.o.backoff.resetAfterMs) this.attempt = 0
+    if (c.type === 'open' && this.o.now() - c.since >= this.o.backoff.resetAfterMs) this.attempt = 0
     const delay = now ? this.o.random() * this.o.backoff.restartSpreadMs : backoffDelay(this.attempt++, this.o.backoff, this.o.random)
-    if (c.k === 'connecting') {
+    if (c.type === 'connecting') {
       // Never reached welcome: say so (a refused port, a bad URL, an HTTP error on the upgrade are otherwise
       // invisible), then try the next URL.
       const url = this.o.urls[this.urlIndex % this.o.urls.length]!
@@ -157,14 +160,14 @@ export class SessionCore<T = unknown> {
       this.urlIndex++
     }
     this.sink.timer('silence', null)
-    this.go({ k: 'waiting' })
+    this.go({ type: 'waiting' })
     this.sink.timer('retry', delay)
   }
 
   private onSilenceTimer(): void {
     const c = this.conn
-    if (c.k !== 'connecting' && c.k !== 'open') return
-    const limit = c.k === 'open' ? c.timeoutMs : this.o.connectTimeoutMs
+    if (c.type !== 'connecting' && c.type !== 'open') return
+    const limit = c.type === 'open' ? c.timeoutMs : this.o.connectTimeoutMs
     const quiet = this.o.now() - this.lastFrameAt
     // One timer per period, re-armed for the remainder, rather than a clear+set on every frame.
     if (quiet < limit) return this.sink.timer('silence', limit - quiet)
@@ -174,10 +177,10 @@ export class SessionCore<T = unknown> {
   /** Stop for good (close()) or until reconnect() (refused): settle everything pending with `error`. */
   private shutDown(final: boolean, error: LifelineError): void {
     const c = this.conn
-    if (c.k === 'connecting' || c.k === 'open') this.sink.effect({ type: 'disconnect', code: CloseCode.NORMAL, reason: error.code })
+    if (c.type === 'connecting' || c.type === 'open') this.sink.effect({ type: 'disconnect', code: CloseCode.NORMAL, reason: error.code })
     this.sink.timer('retry', null)
     this.sink.timer('silence', null)
-    this.go({ k: 'closed', final })
+    this.go({ type: 'closed', final })
     if (!final) this.sink.emit('error', error)
     this.session.shutDown(error)
   }
@@ -188,13 +191,13 @@ export class SessionCore<T = unknown> {
     if (!d.ok) return this.badFrame(d.message)
     const f = d.frame
     const s = this.session
-    const open = this.conn.k === 'open'
+    const open = this.conn.type === 'open'
     if (f.t === 'ping') return this.sink.write({ t: 'pong' })
     if (f.t === 'pong' || f.t === 'unsubscribed') return
     if (f.t === 'error') return s.error(f)
     if (f.t === 'welcome') {
       if (open) return this.badFrame('second welcome on one connection')
-      this.go({ k: 'open', since: this.o.now(), timeoutMs: f.timeoutMs })
+      this.go({ type: 'open', since: this.o.now(), timeoutMs: f.timeoutMs })
       this.sink.timer('silence', f.timeoutMs)
       return s.welcome(f)
     }

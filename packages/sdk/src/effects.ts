@@ -14,8 +14,9 @@ export type Input =
   | { type: 'socket-frame'; text: unknown }
   | { type: 'socket-close'; code: number; reason: string }
   | { type: 'timer'; name: TimerName }
-  /** `topic` set: publish; absent: send. `ticket` comes back in the `settle` effect. */
-  | { type: 'publish'; topic?: string | undefined; data: unknown; ticket: unknown }
+  /** client.publish() and client.send(). `ticket` comes back in the `settle` effect. */
+  | { type: 'publish'; topic: string; data: unknown; ticket: unknown }
+  | { type: 'send'; data: unknown; ticket: unknown }
   | { type: 'subscribe'; topic: string }
   | { type: 'unsubscribe'; topic: string }
   /** 'app': client.reconnect(); 'online': the browser's online event. */

@@ -34,7 +34,8 @@ export const DEFAULTS = {
   connectTimeoutMs: 10_000,
 } as const
 
-export interface Resolved<T> {
+/** ClientOptions with every default filled in: what the core reads. */
+export interface ResolvedOptions<T> {
   urls: string[]
   backoff: Backoff & { resetAfterMs: number; restartSpreadMs: number }
   outbox: OutboxLimits
@@ -44,7 +45,7 @@ export interface Resolved<T> {
   random: () => number
 }
 
-export function resolveOptions<T>(o: ClientOptions<T>): Resolved<T> {
+export function resolveOptions<T>(o: ClientOptions<T>): ResolvedOptions<T> {
   const given = o?.url
   const urls: unknown[] = typeof given === 'string' ? [given] : Array.isArray(given) ? [...given] : []
   if (urls.length === 0) throw new TypeError('createClient: `url` is required: a ws:// or wss:// URL, or an array of them')
@@ -58,7 +59,7 @@ export function resolveOptions<T>(o: ClientOptions<T>): Resolved<T> {
     // http(s) too: WebSocket constructors (ws, current browsers) take them as ws(s).
     if (!/^(wss?|https?):$/.test(scheme)) throw new TypeError(`createClient: url ${JSON.stringify(u)} is not a ws://, wss://, http:// or https:// URL`)
   }
-  const r: Resolved<T> = {
+  const r: ResolvedOptions<T> = {
     urls: urls as string[],
     backoff: { ...DEFAULTS.backoff, ...o.backoff },
     outbox: { ...DEFAULTS.outbox, ...o.outbox },

@@ -6,7 +6,7 @@
  * connection off): after `welcome`, every entry with seq > acked is known NOT applied, so all of them are
  * renumbered acked+1, acked+2, … and sent again. That keeps "from 1, no holes" true even after entries were
  * dropped, refused or forgotten, and it needs no persisted counter. `seq` 0 means "never written to a socket":
- * only those may be dropped (a transmitted one may already be applied) and they are what `reset` keeps.
+ * only those may be dropped (a transmitted one may already be applied) and they are what a session reset keeps.
  */
 export type Overflow = 'reject' | 'drop-oldest'
 
@@ -132,13 +132,18 @@ export class Outbox {
     return out
   }
 
-  /** The session is gone: remove and return the transmitted entries (fate unknown); the rest wait for a seq. */
-  reset(): Entry[] {
-    const gone = this.entries.filter((e) => e.seq !== 0)
-    for (const g of gone) this.remove(g)
-    this.lastSeq = 0
-    return gone
+  /**
+   * The session is gone (expired): remove and return the entries whose fate is unknown. Those written to a socket
+   * may have been applied; those restored from storage (no ticket) may be held by a copy of the stored state
+   * too (a duplicated tab) that sends them itself. The rest, this client's own never-sent calls, stay for the
+   * new session.
+   */
+  takeUnconfirmed(): Entry[] {
+    const unconfirmed = this.entries.filter((e) => e.seq !== 0 || e.ticket === undefined)
+    for (const e of unconfirmed) this.remove(e)
+    return unconfirmed
   }
+
 
   /** Remove every entry (client closed) and return them. */
   clear(): Entry[] {

@@ -3,11 +3,11 @@
  * session frames (welcome, ack, subscribed, msg, error) and the app's calls, appending effects to the shared
  * sink. It never opens, closes or times anything: core.ts owns the connection and tells it whether it is open.
  */
-import { DEFAULT_LIMITS, ErrorCode, INBOX_TOPIC, jsonDepthExceeds, MAX_DATA_DEPTH, PROTOCOL_VERSION } from '@lifeline/protocol'
+import { DEFAULT_LIMITS, ErrorCode, INBOX_TOPIC, isReservedTopic, jsonDepthExceeds, MAX_DATA_DEPTH, PROTOCOL_VERSION } from '@lifeline/protocol'
 import type { ErrorFrame, Hello, Msg, Subscribed, Welcome } from '@lifeline/protocol'
 import type { Sink } from './effects.js'
 import { LifelineError } from './errors.js'
-import type { Resolved } from './options.js'
+import type { ResolvedOptions } from './options.js'
 import { frameBytes, frameText, newEntry, Outbox, type Entry } from './outbox.js'
 import { Positions } from './positions.js'
 import type { Restored } from './storage.js'
@@ -42,7 +42,7 @@ export class Session<T> {
 
   constructor(
     private readonly sink: Sink<T>,
-    private readonly o: Resolved<T>,
+    private readonly o: ResolvedOptions<T>,
     restored?: Restored,
   ) {
     this.sessionId = restored?.sessionId ?? null
@@ -66,7 +66,7 @@ export class Session<T> {
   /** After `welcome` (the core has just marked the connection open). */
   welcome(f: Welcome): void {
     const s = this.sink
-    if (this.resumeAsked && !f.resumed) this.gone(f.reset === 'taken' ? 'taken' : 'expired')
+    if (this.resumeAsked && !f.resumed) this.reset(f.reset === 'taken' ? 'taken' : 'expired')
     this.sessionId = f.session.id
     this.token = f.session.token
     this.maxFrameBytes = f.maxFrameBytes ?? DEFAULT_LIMITS.maxFrameBytes
@@ -90,26 +90,27 @@ export class Session<T> {
   /**
    * The session no longer exists for this client: `expired` (welcome.resumed false, or close 4403), or `taken`
    * (another client resumed it from a copy of this client's persisted state). After `expired`, sends that were
-   * written to a socket have an unknown fate and the rest go to the new session. After `taken`, every pending
+   * written to a socket, or restored from storage (a copy of it may send them too), have an unknown fate, and
+   * this client's own never-sent ones go to the new session. After `taken`, every pending
    * send has an unknown fate: the copy holds them too and may deliver them, so none is sent again.
    */
-  gone(reason: 'expired' | 'taken'): void {
+  reset(reason: 'expired' | 'taken'): void {
     const s = this.sink
     const taken = reason === 'taken'
-    const lost = taken ? this.outbox.clear() : this.outbox.reset()
+    const unconfirmed = taken ? this.outbox.clear() : this.outbox.takeUnconfirmed()
     this.outbox.lastSeq = 0
     const error = taken
       ? new LifelineError(ErrorCode.SESSION_TAKEN, 'another client resumed this session from a copy of its persisted state (a duplicated tab?); this send may or may not be applied by it')
       : new LifelineError(ErrorCode.SESSION_RESET, 'the session expired on the server; this send may or may not have been applied')
-    for (const e of lost) s.settle(e, error)
+    for (const e of unconfirmed) s.settle(e, error)
     this.positions.delete(INBOX_TOPIC) // a new session has a new inbox
     this.token = undefined
     this.sessionId = null
     this.resumeAsked = false
     s.persist('session')
     s.persist('outbox')
-    if (taken) s.emit('error', new LifelineError(ErrorCode.SESSION_TAKEN, `session taken over by another client; starting a new one (${lost.length} sends unconfirmed)`))
-    s.emit('reset', { reason, unconfirmed: lost.map((e) => (e.topic === undefined ? { data: JSON.parse(e.json) as unknown } : { topic: e.topic, data: JSON.parse(e.json) as unknown })) })
+    if (taken) s.emit('error', new LifelineError(ErrorCode.SESSION_TAKEN, `session taken over by another client; starting a new one (${unconfirmed.length} sends unconfirmed)`))
+    s.emit('reset', { reason, unconfirmed: unconfirmed.map((e) => (e.topic === undefined ? { data: JSON.parse(e.json) as unknown } : { topic: e.topic, data: JSON.parse(e.json) as unknown })) })
   }
 
   /** Close 1009: a frame of ours was too big for the server. The culprit is the largest one it had not acked. */
@@ -173,8 +174,11 @@ export class Session<T> {
     return undefined
   }
 
-  /** publish (topic set) or send. `closed`: the code to refuse with when the client is closed. */
-  publish(topic: string | undefined, data: unknown, ticket: unknown, open: boolean, closed?: ErrorCode): void {
+  /**
+   * A publish (topic set) or a send: checked, then queued in the outbox (and written at once while open).
+   * `closed`: the code to refuse with when the client is closed.
+   */
+  enqueue(topic: string | undefined, data: unknown, ticket: unknown, open: boolean, closed?: ErrorCode): void {
     const s = this.sink
     const settle = (error: LifelineError) => s.effect({ type: 'settle', ticket, error })
     const refuse = (code: ErrorCode, message: string) => settle(new LifelineError(code, message))
@@ -262,5 +266,5 @@ function safeParse<T>(schema: SchemaLike<T>, data: unknown): ReturnType<SchemaLi
 /** Checked here so a bad name fails the one call, not the whole `hello` (the server would close on it). */
 function topicError(topic: string): ErrorCode | undefined {
   if (topic === INBOX_TOPIC || (typeof topic === 'string' && TOPIC_RE.test(topic))) return undefined
-  return typeof topic === 'string' && topic.startsWith('@') ? ErrorCode.RESERVED_TOPIC : ErrorCode.BAD_FRAME
+  return typeof topic === 'string' && isReservedTopic(topic) ? ErrorCode.RESERVED_TOPIC : ErrorCode.BAD_FRAME
 }

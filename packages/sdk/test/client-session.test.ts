@@ -5,7 +5,7 @@ import { ErrorCode } from '@lifeline/protocol'
 import { createClient, memoryStorage } from '../src/index.js'
 import type { ClientOptions } from '../src/types.js'
 import type { FakeServer } from './support/fake-server.js'
-import { Ledger, range } from './support/ledger.js'
+import { Ledger, expectAppliedOnce, range } from './support/ledger.js'
 
 const { serve: server, track } = useFakeServers()
 
@@ -14,13 +14,9 @@ function client(srv: FakeServer, opts: Partial<ClientOptions> = {}) {
   return { c, seen: new Ledger(c) }
 }
 const pubs = (srv: FakeServer, i: number) => srv.conns[i]!.received.flatMap((f) => (f.t === 'pub' ? [f.seq] : []))
-/** What the server applied, and the count of each: every client call must appear exactly once. */
+/** What the server applied: every client call whose promise resolved must appear exactly once. */
 function appliedOnce(name: string, srv: FakeServer, want: unknown[]) {
-  const got = [...srv.sessions.values()].flatMap((s) => s.applied.map((a) => a.data))
-  const dup = got.length - new Set(got.map((g) => JSON.stringify(g))).size
-  const lost = want.filter((w) => !got.some((g) => JSON.stringify(g) === JSON.stringify(w))).length
-  console.log(`${name}: ${want.length} published, ${got.length} applied, lost ${lost}, duplicated ${dup}`)
-  expect(got).toEqual(want)
+  expectAppliedOnce(name, [...srv.sessions.values()].flatMap((s) => s.applied.map((a) => a.data)), want)
 }
 
 describe('client session guarantees', () => {
@@ -109,7 +105,7 @@ describe('client session guarantees', () => {
     appliedOnce('reload', srv, ['x', 'y'])
   })
 
-  it('persist + expired session: the reload reports restored sends as unconfirmed, sends never-sent ones anew', async () => {
+  it('persist + expired session: the reload reports every restored send as unconfirmed (a copy may hold them) and sends its own anew', async () => {
     const srv = server('reload-reset')
     const storage = memoryStorage()
     const first = client(srv, { persist: storage, backoff: { minMs: 30_000, maxMs: 30_000 } })
@@ -125,11 +121,16 @@ describe('client session guarantees', () => {
     srv.hooks.op = undefined
     srv.expire(first.c.sessionId!)
     const second = client(srv, { persist: storage })
+    // The reload's own call, made before its first welcome: this one is surely not held by anybody else.
+    const own = second.c.publish('t', 'own')
     await vi.waitFor(() => expect(second.seen.resets).toHaveLength(1), { interval: 5 })
-    expect(second.seen.resets[0]).toEqual({ reason: 'expired', unconfirmed: [{ topic: 't', data: 'x' }] })
+    // x was written to a socket; z was never sent, but restored from storage: after an expiry a duplicated tab
+    // holding the same storage would send it too, so its fate is unknown here and the app decides.
+    expect(second.seen.resets[0]).toEqual({ reason: 'expired', unconfirmed: [{ topic: 't', data: 'x' }, { topic: 't', data: 'z' }] })
+    await own
     await vi.waitFor(() => expect(second.c.pending).toBe(0), { interval: 5 })
-    expect(pubs(srv, 1)).toEqual([1]) // z, numbered from 1 in the new session
-    appliedOnce('reload after expiry', srv, ['z'])
+    expect(pubs(srv, 1)).toEqual([1]) // own, numbered from 1 in the new session
+    appliedOnce('reload after expiry', srv, ['own'])
   })
 
   it("outbox 'reject': the new call fails with OUTBOX_FULL, nothing else is dropped", async () => {

@@ -9,7 +9,7 @@ describe('session core: seq and outbox', () => {
   it('buffers while connecting, numbers from 1 at welcome, continues while open, settles on cumulative ack', () => {
     const h = harness()
     h.step({ type: 'start' })
-    expect(writes(h.step(pub('chat', 'a', 1), { type: 'publish', data: 'b', ticket: 2 }))).toEqual([])
+    expect(writes(h.step(pub('chat', 'a', 1), { type: 'send', data: 'b', ticket: 2 }))).toEqual([])
     expect(writes(h.open()).slice(0)).toEqual([
       { t: 'pub', seq: 1, topic: 'chat', data: 'a' },
       { t: 'send', seq: 2, data: 'b' },
@@ -67,7 +67,7 @@ describe('session core: seq and outbox', () => {
   it('reset: welcome.resumed false after a resume reports transmitted sends and renumbers the rest from 1', () => {
     const h = harness()
     h.open({ id: 'old' })
-    h.step(pub('t', 'sent1', 1), { type: 'publish', data: 'sent2', ticket: 2 })
+    h.step(pub('t', 'sent1', 1), { type: 'send', data: 'sent2', ticket: 2 })
     h.frame(msg('@inbox', 1))
     h.step({ type: 'socket-close', code: 1006, reason: '' }, pub('t', 'never', 3))
     h.take()

@@ -169,8 +169,8 @@ describe('session core: bad input', () => {
       { type: 'publish', topic: '@other', data: 1, ticket: 'b' },
       { type: 'publish', topic: '@inbox', data: 1, ticket: 'b2' },
       { type: 'publish', topic: 'ok', data: cyclic, ticket: 'c' },
-      { type: 'publish', data: undefined, ticket: 'd' },
-      { type: 'publish', data: 10n, ticket: 'e' },
+      { type: 'send', data: undefined, ticket: 'd' },
+      { type: 'send', data: 10n, ticket: 'e' },
     )
     expect(settled(e).map((s) => s.code)).toEqual([
       ErrorCode.BAD_FRAME,

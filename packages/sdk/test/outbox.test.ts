@@ -45,10 +45,10 @@ describe('outbox', () => {
     expect(o.assign()).toEqual([])
   })
 
-  it('reset returns transmitted entries and keeps the rest for the new session; bytes stay exact', () => {
+  it('takeUnconfirmed returns transmitted (and restored) entries and keeps the rest for the new session; bytes stay exact', () => {
     const o = box(10, 1000, 'reject')
     add(o, 'a'), o.assign(), add(o, 'b')
-    expect(o.reset().map((e) => e.ticket)).toEqual(['a'])
+    expect(o.takeUnconfirmed().map((e) => e.ticket)).toEqual(['a'])
     expect(o.entries.map((e) => [e.ticket, e.seq])).toEqual([['b', 0]])
     expect(o.bytes).toBe(4)
     expect(o.refuse(0)).toBeUndefined()

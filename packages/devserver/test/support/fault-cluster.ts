@@ -1,7 +1,7 @@
 /** The cluster the SIGKILL and deploy fault tests share: one per file, healed after each test so each starts whole. */
 import { afterAll, afterEach, beforeAll } from 'vitest'
 import { startCluster, type Cluster } from '../../src/cluster/index.js'
-import { healCluster } from './heal.js'
+import { healCluster } from '../../src/testing/heal.js'
 import { startLoad, type Load, type LoadOptions } from './load.js'
 
 export interface FaultCluster {
@@ -11,17 +11,19 @@ export interface FaultCluster {
   startLoad(options: Omit<LoadOptions, 'url'>): Promise<Load>
 }
 
-/** Registers the hooks: a 3-node cluster for the file, this test's load closed and dead/frozen nodes healed after each. */
+const SIZE = 3
+
+/** Registers the hooks: a 3-node cluster for the file; after each test its load closed and the cluster healed (healCluster). */
 export function useFaultCluster(): FaultCluster {
   let cluster: Cluster | undefined
   let load: Load | undefined
   beforeAll(async () => {
-    cluster = await startCluster({ nodes: 3 })
+    cluster = await startCluster({ nodes: SIZE })
   })
   afterEach(async () => {
     await load?.close()
     load = undefined
-    await healCluster(cluster as Cluster)
+    await healCluster(cluster as Cluster, SIZE)
   })
   afterAll(() => cluster?.stop())
   return {
@@ -45,4 +47,10 @@ export async function runKillingAt(load: Load, cluster: Cluster, victim: string,
     }
   })
   return killedAt
+}
+
+/** The node with the most client connections (the one whose death hurts most). */
+export function busiestNode(cluster: Cluster): string {
+  const sorted = [...cluster.nodes].sort((a, b) => b.connections - a.connections)
+  return (sorted[0] as { id: string }).id
 }

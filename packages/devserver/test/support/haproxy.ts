@@ -14,6 +14,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { NODE_MAIN, requireBuilt } from '../fixtures/built.js'
 import { freePort } from './redis-server.js'
+import { waitFor } from './wait.js'
 
 const HAPROXY = process.env.HAPROXY ?? '/usr/sbin/haproxy'
 const NGINX = process.env.NGINX ?? '/usr/sbin/nginx'
@@ -52,10 +53,7 @@ export async function startHaproxy(nodes: string[]): Promise<Haproxy> {
   // A server without a live node behind it is simply marked down by its health check.
   for (let i = 0; i < 3; i++) env[`LIFELINE_NODE${i + 1}`] = nodes[i] ?? `127.0.0.1:${await freePort()}`
   const proc = track(spawn(HAPROXY, ['-f', HAPROXY_CFG, '-db'], { env, stdio: ['ignore', 'pipe', 'pipe'] }))
-  await until(() => canConnect(port), () => `haproxy did not listen on ${port}:\n${proc.output()}`, proc).catch(async (e: unknown) => {
-    await proc.stop('SIGKILL')
-    throw e
-  })
+  await listening(proc, 'haproxy', port)
   return Object.assign(proc, { port, url: `ws://127.0.0.1:${port}` })
 }
 
@@ -86,10 +84,7 @@ export async function startNginx(nodes: string[]): Promise<Balancer> {
     await stop(signal)
     await rm(dir, { recursive: true, force: true })
   }
-  await until(() => canConnect(port), () => `nginx did not listen on ${port}:\n${proc.output()}`, proc).catch(async (e: unknown) => {
-    await proc.stop('SIGKILL')
-    throw e
-  })
+  await listening(proc, 'nginx', port)
   return Object.assign(proc, { port, url: `ws://127.0.0.1:${port}` })
 }
 
@@ -165,11 +160,19 @@ function canConnect(port: number): Promise<boolean> {
   })
 }
 
-/** Poll `check` every 20 ms (a port opening has no event to wait on) until true, the process exits, or timeout. */
-async function until(check: () => Promise<boolean>, why: () => string, proc: Proc): Promise<void> {
-  const deadline = Date.now() + START_TIMEOUT_MS
-  while (!(await check())) {
-    if (proc.child.exitCode !== null || Date.now() > deadline) throw new Error(why())
-    await new Promise((r) => setTimeout(r, 20))
+/**
+ * Resolves once `port` accepts a connection, polled every 20 ms (a port opening has no event to wait on). If the
+ * process exits first or the time runs out, it is killed and the error carries what it wrote.
+ */
+async function listening(proc: Proc, name: string, port: number): Promise<void> {
+  const exited = (): boolean => proc.child.exitCode !== null || proc.child.signalCode !== null
+  try {
+    await waitFor(async () => {
+      if (exited()) throw new Error(`${name} exited (${proc.child.exitCode ?? proc.child.signalCode}) before listening on ${port}`)
+      return canConnect(port)
+    }, `${name} to listen on ${port}`, START_TIMEOUT_MS, 20)
+  } catch (e) {
+    await proc.stop('SIGKILL')
+    throw new Error(`${(e as Error).message}:\n${proc.output()}`)
   }
 }

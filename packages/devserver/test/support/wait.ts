@@ -1,9 +1,13 @@
 /** Waiting on conditions without fixed sleeps: poll a predicate, fail with a message that says what never happened. */
 
-/** Resolves once `predicate()` is true; rejects after `timeoutMs` naming `what`. Polls every `everyMs` (default 10). */
-export async function waitFor(predicate: () => boolean, what: string, timeoutMs = 10_000, everyMs = 10): Promise<void> {
+/**
+ * Resolves once `predicate()` is true; rejects after `timeoutMs` naming `what`. Polls every `everyMs` (default 10).
+ * The predicate may be async (a probe such as "does this port accept a connection"), and may throw to stop
+ * waiting at once (the process it waits on has exited): that error is the rejection.
+ */
+export async function waitFor(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000, everyMs = 10): Promise<void> {
   const deadline = Date.now() + timeoutMs
-  while (!predicate()) {
+  while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, everyMs))
   }

@@ -26,8 +26,8 @@ export function harness<T = unknown>(opts: Partial<ClientOptions<T>> = {}, resto
     },
     /** Start, open the socket, and answer hello with a welcome. */
     open(welcome: Partial<{ id: string; token: string; resumed: boolean; acked: number; timeoutMs: number }> = {}): Effect<T>[] {
-      if (core.conn.k === 'idle') h.step({ type: 'start' })
-      if (core.conn.k === 'waiting') h.step({ type: 'timer', name: 'retry' })
+      if (core.conn.type === 'idle') h.step({ type: 'start' })
+      if (core.conn.type === 'waiting') h.step({ type: 'timer', name: 'retry' })
       h.step({ type: 'socket-open' })
       return h.frame({
         t: 'welcome',

@@ -5,6 +5,7 @@
  */
 import { decodeClientFrame, INBOX_TOPIC, type ClientFrame, type Hello, type Position, type ServerFrame } from '@lifeline/protocol'
 import { ws } from 'msw'
+import { vi } from 'vitest'
 
 /** The server side of one connection: msw's client connection, or a `ws` socket wrapped to look like one. */
 export interface WireClient {
@@ -60,7 +61,6 @@ export class FakeServer {
   maxOpen = 0
   heartbeatMs = 0
   timeoutMs = 10_000
-  private waiters: (() => void)[] = []
 
   /** `url`: where clients connect when served by a real `ws` server instead of msw (see accept). */
   constructor(name: string, url?: string) {
@@ -76,13 +76,15 @@ export class FakeServer {
   }
 
   /** Resolves once `n` connections have completed their hello. */
-  async welcomed(n: number, timeoutMs = 5000): Promise<Conn> {
-    const deadline = Date.now() + timeoutMs
-    while (this.conns.filter((c) => c.session).length < n) {
-      if (Date.now() > deadline) throw new Error(`expected ${n} welcomed connections, have ${this.conns.filter((c) => c.session).length}`)
-      await new Promise<void>((r) => (this.waiters.push(r), setTimeout(r, 20)))
-    }
-    return this.conns.filter((c) => c.session)[n - 1]!
+  welcomed(n: number, timeoutMs = 5000): Promise<Conn> {
+    return vi.waitFor(
+      () => {
+        const welcomed = this.conns.filter((c) => c.session)
+        if (welcomed.length < n) throw new Error(`expected ${n} welcomed connections, have ${welcomed.length}`)
+        return welcomed[n - 1]!
+      },
+      { timeout: timeoutMs, interval: 5 },
+    )
   }
 
   /** Append to a topic's log and deliver it live; returns the offset. */
@@ -165,7 +167,6 @@ export class FakeServer {
     this.send(c, { t: 'welcome', session: { id: s.id, token: s.token }, resumed: !!known, node: 'fake', acked: s.acked, heartbeatMs: heartbeatMs || 60_000, timeoutMs })
     if (heartbeatMs) c.ping = setInterval(() => this.send(c, { t: 'ping' }), heartbeatMs)
     for (const [topic, pos] of Object.entries(h.subs)) this.subscribe(c, topic, pos)
-    for (const w of this.waiters.splice(0)) w()
   }
 
   private subscribe(c: Conn, topic: string, pos: Position | null): void {
