@@ -1,5 +1,5 @@
 /**
- * Sizes of the fault rows. Full: 1,000 clients (issue 6); quick: 100, to stay within the 2-minute budget.
+ * Sizes of the fault rows. Full: 1,000 clients; quick: 100, to stay within the 2-minute budget.
  * Rooms: one per 50 clients, so the publisher's 200 msg/s fan out to 10,000 deliveries/s at 1,000 clients
  * (a chat-like load two cores can carry next to the cluster) rather than 200,000.
  * windowMs: how long after the fault the publisher goes on and resumes are waited for (Lifeline);

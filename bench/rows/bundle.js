@@ -1,6 +1,6 @@
 /**
  * Row "bundle": the SDK's browser bundle, min + gzip, every runtime dependency included (zod/mini, partysocket,
- * the protocol), against partysocket alone. Target (issue 6): ≤ 12 KB (12,288 bytes).
+ * the protocol), against partysocket alone. Target: ≤ 12 KB (12,288 bytes).
  * Uses the SDK's own `packages/sdk/scripts/size.js --json` when it exists, so the README and the bench quote
  * the same number; otherwise bundles the built SDK with esbuild the same way.
  */

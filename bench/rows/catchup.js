@@ -4,7 +4,7 @@
  * message was delivered, i.e. the client is live again. One node (memory store); the network cut is made in
  * the client's WebSocket class (offline-switch.js). Baseline: partysocket on a plain ws server, its
  * `reconnect()` at the same moment: time until it is open again, and how many of the messages it got (none:
- * no replay). Target (issue 6): ≤ 500 ms. The Lifeline client's messages are counted with the shared ledger
+ * no replay). Target: ≤ 500 ms. The Lifeline client's messages are counted with the shared ledger
  * (@lifeline/devserver/testing/ledger): the publisher's messages are one stream, numbered by its seq.
  */
 import ReconnectingWebSocket from 'partysocket/ws'

@@ -1,4 +1,4 @@
-/** Row "drain": SIGTERM (cluster.drain) of one of 3 nodes under load. Target (issue 6): p99 ≤ 300 ms, 0 lost. */
+/** Row "drain": SIGTERM (cluster.drain) of one of 3 nodes under load. Target: p99 ≤ 300 ms, 0 lost. */
 import { faultRow } from '../lib/fault-row.js'
 import { faultSizes } from '../lib/fault-sizes.js'
 

@@ -1,4 +1,4 @@
-/** Row "failover": SIGKILL of one of 3 nodes under load. Target (issue 6): p99 resume ≤ 1 s, 0 lost, 0 dup. */
+/** Row "failover": SIGKILL of one of 3 nodes under load. Target: p99 resume ≤ 1 s, 0 lost, 0 dup. */
 import { faultRow } from '../lib/fault-row.js'
 import { faultSizes } from '../lib/fault-sizes.js'
 

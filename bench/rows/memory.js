@@ -3,7 +3,7 @@
  * plain `ws` server. Server and clients in separate processes; the server's RSS and heap (after two full GCs)
  * are read before and after the connections open and settle for a heartbeat or two, and the delta is divided
  * by the count. Each connection is a session subscribed to one of 100 topics (Lifeline) or one of 100 rooms
- * (plain). Target (issue 6): ≤ 1.5× plain ws, on RSS.
+ * (plain). Target: ≤ 1.5× plain ws, on RSS.
  */
 import { execFileSync } from 'node:child_process'
 import { startChild, sleep } from '../lib/proc.js'

@@ -2,7 +2,7 @@
  * Row "throughput": messages/s delivered through one node to N subscribers of one topic, ~100-byte frames, for
  * a fixed time; the publisher keeps at most 200 messages beyond the slowest subscriber (raw-fleet.js `blast`). Lifeline with the memory store and with the Redis
  * store, against a plain `ws` server doing the same fan-out. Subscribers are raw sockets counting frames
- * (raw-fleet.js), so the figure is the server's. Target (issue 6): memory store ≥ 0.7× plain ws.
+ * (raw-fleet.js), so the figure is the server's. Target: memory store ≥ 0.7× plain ws.
  */
 import { exactlyOnceViolations } from '@lifeline/devserver/testing/ledger'
 import { startChild } from '../lib/proc.js'
