@@ -148,6 +148,20 @@ describe('connection core: replay and live', () => {
     expect(h.sent().find((f) => f.t === 'subscribed')).toMatchObject({ recovered: true })
   })
 
+  it('a resync (the store restarted) makes an idle subscription look at its head: a new epoch is a gap, even on a quiet topic', async () => {
+    const h = harness()
+    await h.store.append('quiet', 1)
+    h.frame({ t: 'hello', v: 1, instance: 'i1', attempt: 1, subs: { quiet: null } })
+    await h.answer()
+    // The store "lost" the log: simulate a new epoch by a head that says so, then tell the subscription.
+    const realHead = h.store.head.bind(h.store)
+    h.store.head = async (t) => ({ ...(await realHead(t)), epoch: 'after-restart', last: 0, first: 1 })
+    h.step({ type: 'resync', topic: 'quiet' })
+    await h.answer()
+    const subscribed = h.sent().filter((f) => f.t === 'subscribed')
+    expect(subscribed.at(-1)).toMatchObject({ topic: 'quiet', epoch: 'after-restart', recovered: false, gap: { reason: 'epoch' } })
+  })
+
   it('waits for the output to drain before reading on, so a replay never outruns the client', async () => {
     const h = harness()
     for (let i = 1; i <= 600; i++) await h.store.append('feed', { i, pad: 'x'.repeat(5_000) })

@@ -165,6 +165,11 @@ export function storeContract(name: string, makeStore: MakeStore, cleanup?: () =
       expect(await store.claimSession(sid, TTL, claim(11, 13, undefined, 2))).toEqual({ status: 'taken' })
       expect(await store.claimSession(sid, TTL, claim(12, 13, undefined, 2))).toMatchObject({ status: 'claimed', record: { generation: 13 } })
       expect(await store.claimSession(sid, TTL, claim(13, 14, 'tab-b', 2))).toMatchObject({ status: 'claimed' })
+      // The same client, but the session is acked beyond what it ever sent (a store rolled back to a newer
+      // snapshot after an older one): writes it does not know of, so taken.
+      expect(await store.claimSession(sid, TTL, claim(14, 15, 'tab-b', 1))).toEqual({ status: 'taken' })
+      // The same client with a token the session never issued (the store was rolled back past that claim).
+      expect(await store.claimSession(sid, TTL, claim(99, 15, 'tab-b', 2))).toEqual({ status: 'taken' })
       // A hello of that client from an earlier attempt, read late (it waited in a frozen node): stale, no change.
       expect(await store.claimSession(sid, TTL, claim(14, 15, 'tab-b', 2, 1))).toEqual({ status: 'stale' })
       expect(await store.touchSession(sid, 14, TTL)).toBe(true)

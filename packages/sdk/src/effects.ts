@@ -2,7 +2,11 @@
  * The vocabulary between the pure core and the client: inputs the core accepts, effects it asks for, and the
  * sink both halves of the core (core.ts: connection, session.ts: data) append effects to, in order.
  */
-import type { LifelineError } from './errors.js'
+import { LifelineError } from './errors.js'
+import { ErrorCode } from '@lifeline/protocol'
+
+/** Codes under which a ticketless entry is not dropped unannounced: listed in a `reset`, or kept in storage. */
+const NOT_DROPPED = new Set<string>([ErrorCode.SESSION_RESET, ErrorCode.SESSION_TAKEN, ErrorCode.CLIENT_CLOSED, ErrorCode.CONNECTION_REFUSED])
 import type { Entry } from './outbox.js'
 import type { ClientEvents } from './types.js'
 
@@ -57,9 +61,16 @@ export class Sink<T> {
   persist(part: 'session' | 'outbox'): void {
     this.out.push({ type: 'persist', part })
   }
-  /** Entries restored from storage have no ticket: nobody is waiting on them. */
+  /**
+   * Settle the entry's promise. Entries restored from storage have no ticket: nobody awaits them, so a refusal
+   * for good (MESSAGE_TOO_BIG, HANDLER_FAILED, OUTBOX_DROPPED …) is an `error` event carrying the send itself,
+   * or the app would never hear that it was dropped. (A reset lists them in its event; a close keeps them stored.)
+   */
   settle(e: Entry, error?: LifelineError): void {
-    if (e.ticket !== undefined) this.out.push(error ? { type: 'settle', ticket: e.ticket, error } : { type: 'settle', ticket: e.ticket })
+    if (e.ticket !== undefined) return void this.out.push(error ? { type: 'settle', ticket: e.ticket, error } : { type: 'settle', ticket: e.ticket })
+    if (!error || NOT_DROPPED.has(error.code)) return
+    const refused = e.topic === undefined ? { data: JSON.parse(e.json) as unknown } : { topic: e.topic, data: JSON.parse(e.json) as unknown }
+    this.emit('error', new LifelineError(error.code, `${error.message} (a send restored from storage)`, { ...(e.topic === undefined ? {} : { topic: e.topic }), refused }))
   }
   settleAll(done: Entry[]): void {
     for (const e of done) this.settle(e)

@@ -7,6 +7,7 @@ export interface ErrorDetails {
   cause?: string
   status?: number
   retryInMs?: number
+  refused?: { topic?: string; data: unknown }
 }
 
 /**
@@ -29,6 +30,8 @@ export class LifelineError extends Error {
   readonly status?: number
   /** CONNECT_FAILED: milliseconds until the next attempt. */
   readonly retryInMs?: number
+  /** A send restored from `persist` that was refused for good (nobody awaited it, so it comes as an event). */
+  readonly refused?: { topic?: string; data: unknown }
 
   constructor(code: ErrorCode, message: string, extra?: ErrorDetails) {
     super(message)

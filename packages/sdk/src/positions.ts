@@ -15,7 +15,8 @@ export type Verdict =
   | 'resync'
 
 /** A gap the app must hear about, with the topic it concerns. */
-export type TopicGap = Gap & { topic: string }
+/** `epoch`: the log `from`..`to` are offsets of (the new one, for an 'epoch' gap). */
+export type TopicGap = Gap & { topic: string; epoch: string }
 
 export class Positions {
   readonly map = new Map<string, Position>()
@@ -60,7 +61,7 @@ export class Positions {
     if (next) this.map.set(f.topic, next)
     // A gap against a position we no longer hold (the @inbox of a session that turned out to be gone: its position
     // was sent in hello, then dropped at the reset) concerns nothing the app was promised: start after it quietly.
-    return gap && p && { topic: f.topic, reason: gap.reason, from: gap.from, to: gap.to }
+    return gap && p && { topic: f.topic, reason: gap.reason, from: gap.from, to: gap.to, epoch: f.epoch }
   }
 
   /** The `subs` of a `hello`: each topic with its position, or null for "live from now". */

@@ -86,6 +86,8 @@ export interface GapEvent {
   reason: 'retention' | 'epoch'
   from: number
   to: number
+  /** The epoch (log) `from`..`to` are offsets of: for an 'epoch' gap, the new one, whose messages follow. */
+  epoch: string
 }
 /** A publish (`topic` set) or send whose fate is unknown. */
 export interface Unconfirmed {

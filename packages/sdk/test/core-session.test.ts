@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { CloseCode, ErrorCode } from '@lifeline/protocol'
 import * as z from 'zod/mini'
 import { emitted, harness, msg, settled, writes } from './support/core-harness.js'
+import { newEntry } from '../src/outbox.js'
 
 const pub = (topic: string, data: unknown, ticket: unknown) => ({ type: 'publish' as const, topic, data, ticket })
 
@@ -32,6 +33,17 @@ describe('session core: seq and outbox', () => {
     expect(writes(e)).toEqual([{ t: 'pub', seq: 1, topic: 't', data: 'small' }])
     // And a new call of that size is refused at once, without a round trip.
     expect(settled(h.step(pub('t', 'y'.repeat(100_000), 'again')))).toEqual([{ ticket: 'again', code: ErrorCode.MESSAGE_TOO_BIG }])
+  })
+
+  it('a send restored from storage and refused for good is an error event carrying it (nobody awaits its promise; found by the simulation)', () => {
+    const big = newEntry('t', JSON.stringify('x'.repeat(5_000)))
+    const small = newEntry('t', '"ok"')
+    const h = harness({}, { sessionId: 's1', token: 'tok1', positions: {}, outbox: [big, small], lastSeq: 0 })
+    h.step({ type: 'start' }, { type: 'socket-open' })
+    const e = h.frame({ t: 'welcome', session: { id: 's1', token: 'tok2' }, resumed: true, node: 'n1', acked: 0, heartbeatMs: 2000, timeoutMs: 5000, maxFrameBytes: 2_000 })
+    const errors = emitted(e, 'error')
+    expect(errors.map((x) => [x.code, x.refused])).toEqual([[ErrorCode.MESSAGE_TOO_BIG, { topic: 't', data: 'x'.repeat(5_000) }]])
+    expect(writes(e)).toEqual([{ t: 'pub', seq: 1, topic: 't', data: 'ok' }])
   })
 
   it('persists the outbox before writing a frame, so a reload finds the seq it was sent with', () => {
@@ -145,9 +157,9 @@ describe('session core: positions and delivery', () => {
       h.frame({ t: 'subscribed', topic: 'c', offset: 5, epoch: 'e2', recovered: false }),
     ].flatMap((e) => emitted(e, 'gap'))
     expect(gaps).toEqual([
-      { topic: 'a', reason: 'retention', from: 3, to: 9 },
-      { topic: 'b', reason: 'epoch', from: 1, to: 0 },
-      { topic: 'c', reason: 'epoch', from: 1, to: 5 },
+      { topic: 'a', reason: 'retention', from: 3, to: 9, epoch: 'e1' },
+      { topic: 'b', reason: 'epoch', from: 1, to: 0, epoch: 'e2' },
+      { topic: 'c', reason: 'epoch', from: 1, to: 5, epoch: 'e2' },
     ])
     expect(deliver(h, msg('a', 10), msg('b', 1, 1, 'e2'), msg('c', 6, 6, 'e2'))).toEqual(['a:10', 'b:1', 'c:6'])
   })

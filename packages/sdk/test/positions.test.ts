@@ -38,7 +38,7 @@ describe('positions', () => {
     expect(p.subscribed({ t: 'subscribed', topic: 'kept', offset: 9, epoch: 'e', recovered: true })).toBeUndefined()
     expect(p.map.get('kept')).toEqual({ offset: 3, epoch: 'e' })
     const gap = { reason: 'retention' as const, from: 4, to: 6 }
-    expect(p.subscribed({ t: 'subscribed', topic: 'old', offset: 9, epoch: 'e', recovered: false, gap })).toEqual({ topic: 'old', ...gap })
+    expect(p.subscribed({ t: 'subscribed', topic: 'old', offset: 9, epoch: 'e', recovered: false, gap })).toEqual({ topic: 'old', ...gap, epoch: 'e' })
     expect(p.check('old', 7, 'e')).toBe('deliver')
     expect(p.subs(['kept', 'none'])).toEqual({ kept: { offset: 3, epoch: 'e' }, none: null })
     // A gap against no position of ours (an inbox dropped at a reset) is not the app's loss: no event, start after it.

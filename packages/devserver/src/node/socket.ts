@@ -128,7 +128,10 @@ export class ClientSocket {
       case 'store':
         return this.store(e.id, e.call)
       case 'listen':
-        if (!this.listening.has(e.topic)) this.listening.set(e.topic, this.host.hub.add(e.topic, (message) => this.run({ type: 'live', message })))
+        if (!this.listening.has(e.topic)) {
+          const topic = e.topic
+          this.listening.set(topic, this.host.hub.add(topic, (message) => this.run({ type: 'live', message }), () => this.run({ type: 'resync', topic })))
+        }
         return
       case 'unlisten':
         this.listening.get(e.topic)?.()

@@ -12,11 +12,11 @@ import { randomBytes } from 'node:crypto'
 import { inboxTopic } from './inbox.js'
 import { retentionWith } from './retention.js'
 import { RetainedTotal, TopicLog } from './topic-log.js'
-import { judgeClaim } from './claim.js'
+import { claimedState, judgeClaim } from './claim.js'
 import type { ApplyOp, ApplyResult, Claim, ClaimResult, LiveListener, Retention, SessionOwner, SessionRecord, Store, StoredMessage, TopicHead } from './types.js'
 
 /** A session as the store holds it: the record, and the client object that made its latest claim. */
-type HeldSession = SessionRecord & { instance: string | undefined; attempt: number }
+type HeldSession = SessionRecord & { base: number; instance: string | undefined; attempt: number }
 
 function publicRecord(r: HeldSession): SessionRecord {
   return { id: r.id, acked: r.acked, generation: r.generation, expiresAt: r.expiresAt }
@@ -57,7 +57,7 @@ export class MemoryStore implements Store {
   }
 
   async createSession(id: string, ttlMs: number, owner: SessionOwner): Promise<SessionRecord> {
-    const record: HeldSession = { id, acked: 0, generation: owner.generation, expiresAt: this.now() + ttlMs, instance: owner.instance, attempt: owner.attempt }
+    const record: HeldSession = { id, acked: 0, generation: owner.generation, expiresAt: this.now() + ttlMs, base: 0, instance: owner.instance, attempt: owner.attempt }
     this.sessions.set(id, record)
     return publicRecord(record)
   }
@@ -67,9 +67,7 @@ export class MemoryStore implements Store {
     if (!record) return { status: 'unknown' }
     const verdict = judgeClaim(record, claim)
     if (verdict !== 'claimed') return { status: verdict }
-    record.generation = claim.next
-    record.instance = claim.instance
-    record.attempt = claim.attempt
+    Object.assign(record, claimedState(claim))
     record.expiresAt = this.now() + ttlMs
     return { status: 'claimed', record: publicRecord(record) }
   }

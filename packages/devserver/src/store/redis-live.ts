@@ -12,7 +12,7 @@
  * Pure of Redis: it takes a `LiveSource`, so its ordering logic is testable on its own.
  */
 import { placeOf } from './dense.js'
-import type { LiveListener, StoredMessage, TopicHead } from './types.js'
+import type { LiveListener, Resync, StoredMessage, TopicHead } from './types.js'
 
 export interface LiveSource {
   head(topic: string): Promise<TopicHead>
@@ -30,6 +30,8 @@ const MAX_SYNC_ROUNDS = 50
 interface TopicState {
   topic: string
   listeners: Set<LiveListener>
+  /** Told when a resync finds the log in a new epoch (see Resync in types.ts). */
+  resyncs: Map<LiveListener, Resync>
   /** Position delivered so far; undefined until the first head is known. */
   epoch: string | undefined
   last: number | undefined
@@ -53,12 +55,14 @@ export class LiveFanout {
     this.#onError = onError
   }
 
-  subscribe(topic: string, listener: LiveListener): () => void {
+  subscribe(topic: string, listener: LiveListener, resync?: Resync): () => void {
     let state = this.#topics.get(topic)
     if (!state) state = this.#open(topic)
     state.listeners.add(listener)
+    if (resync) state.resyncs.set(listener, resync)
     return () => {
       const s = this.#topics.get(topic)
+      s?.resyncs.delete(listener)
       if (s !== state || !s.listeners.delete(listener) || s.listeners.size > 0) return
       this.#topics.delete(topic)
       this.#source.unlisten(topic, s.onMessage).catch(this.#onError)
@@ -81,7 +85,7 @@ export class LiveFanout {
 
   #open(topic: string): TopicState {
     const state: TopicState = {
-      topic, listeners: new Set(), epoch: undefined, last: undefined, parked: [], syncing: true, again: false,
+      topic, listeners: new Set(), resyncs: new Map(), epoch: undefined, last: undefined, parked: [], syncing: true, again: false,
       listening: false, onMessage: (m) => this.#onLive(state, m),
     }
     this.#topics.set(topic, state)
@@ -166,9 +170,12 @@ export class LiveFanout {
       return
     }
     if (head.epoch !== state.epoch) {
-      // The log was lost and restarted: deliver the new epoch from its start; listeners see the epoch change.
+      // The log was lost and restarted: deliver the new epoch from its start; listeners see the epoch change in
+      // its messages, and are told now too, since the new log may stay empty and what the old one had not yet
+      // published is gone (the found-by-simulation case: an inbox, quiet after a store restart).
       state.epoch = head.epoch
       state.last = 0
+      for (const resync of [...state.resyncs.values()]) resync()
     }
     // Messages trimmed by retention before this node could read them cannot be delivered; listeners see
     // the offsets jump and the node's own resume logic answers clients with a gap.

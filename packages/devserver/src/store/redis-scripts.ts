@@ -3,7 +3,7 @@
  * no other client's command can run between its generation check, seq check, appends and acked update.
  *
  * Keys (all under the store's prefix, default `lifeline:`):
- *   s:<session>   hash {acked, generation, instance, attempt, expiresAt}, PEXPIREd: the session dies with its TTL.
+ *   s:<session>   hash {acked, generation, base, instance, attempt, expiresAt}, PEXPIREd: the session dies with its TTL.
  *   m:<topic>     hash {epoch, last, run}: the log's epoch, its newest offset, the Redis process that made the epoch.
  *   l:<topic>     stream; entry ID `<offset>-0`, fields `d` (JSON data) and `ts` (Redis time, ms).
  * Channel: <prefix>live:<topic>, one PUBLISH per appended message, in offset order (scripts run one at a time).
@@ -162,15 +162,17 @@ return {epoch, redis.call('XRANGE', KEYS[2], ARGV[5] .. '-0', '+', 'COUNT', ARGV
  * attempt. Returns {'claimed', acked} | {'taken'} | {'stale'} | {'unknown'}.
  */
 export const CLAIM = `
-local rec = redis.call('HMGET', KEYS[1], 'generation', 'acked', 'instance', 'attempt')
+local rec = redis.call('HMGET', KEYS[1], 'generation', 'acked', 'instance', 'attempt', 'base')
 if not rec[1] then return {'unknown'} end
 local acked = tonumber(rec[2])
+local knows = tonumber(ARGV[5]) >= acked
 if ARGV[4] ~= '' and ARGV[4] == rec[3] then
   if tonumber(ARGV[7]) <= tonumber(rec[4] or '0') then return {'stale'} end
-elseif not (ARGV[3] == rec[1] and tonumber(ARGV[5]) >= acked) then
+  if not ((ARGV[3] == rec[1] or ARGV[3] == rec[5]) and knows) then return {'taken'} end
+elseif not (ARGV[3] == rec[1] and knows) then
   return {'taken'}
 end
-redis.call('HSET', KEYS[1], 'generation', ARGV[6], 'instance', ARGV[4], 'attempt', ARGV[7], 'expiresAt', ARGV[2])
+redis.call('HSET', KEYS[1], 'generation', ARGV[6], 'base', ARGV[3], 'instance', ARGV[4], 'attempt', ARGV[7], 'expiresAt', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return {'claimed', acked}
 `

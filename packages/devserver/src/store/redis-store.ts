@@ -19,7 +19,7 @@ import { makeClient, REDIS_DEFAULTS, StoreUnavailableError, type Client, type Re
 import { LiveFanout } from './redis-live.js'
 import { ScriptRunner, type RedisLike } from './redis-run.js'
 import { retentionWith } from './retention.js'
-import type { ApplyOp, ApplyResult, Claim, ClaimResult, LiveListener, SessionOwner, SessionRecord, Store, StoredMessage, TopicHead } from './types.js'
+import type { ApplyOp, ApplyResult, Claim, ClaimResult, LiveListener, Resync, SessionOwner, SessionRecord, Store, StoredMessage, TopicHead } from './types.js'
 
 export { REDIS_DEFAULTS, StoreUnavailableError, type RedisStoreOptions }
 
@@ -98,7 +98,7 @@ export class RedisStore implements Store {
     const expiresAt = Date.now() + ttlMs
     const key = this.#key('s:', id)
     // `instance` is '' when the client sent none: Lua compares it only when the claimant's is non-empty.
-    const fields = { acked: 0, generation: owner.generation, expiresAt, instance: owner.instance ?? '', attempt: owner.attempt }
+    const fields = { acked: 0, generation: owner.generation, base: 0, expiresAt, instance: owner.instance ?? '', attempt: owner.attempt }
     await this.#call(() => this.#main.multi().del(key).hSet(key, fields).pExpire(key, ttlMs).exec())
     return { id, acked: 0, generation: owner.generation, expiresAt }
   }
@@ -175,8 +175,8 @@ export class RedisStore implements Store {
     }))
   }
 
-  subscribe(topic: string, listener: LiveListener): () => void {
-    return this.#live.subscribe(topic, listener)
+  subscribe(topic: string, listener: LiveListener, resync?: Resync): () => void {
+    return this.#live.subscribe(topic, listener, resync)
   }
 
   async close(): Promise<void> {

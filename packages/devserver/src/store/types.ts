@@ -50,9 +50,13 @@ export interface SessionOwner {
  * A resume. One session has one writer, so a claim succeeds only when the claimant provably knows every write
  * the session has applied; otherwise it is `taken` and the client starts a new session with a `reset`:
  * 1. the claimant is the client object that made the session's latest claim (`instance` equal, and defined) on
- *    a later connection attempt: whatever token it presents, every write since that claim is its own (a resume
- *    whose welcome was lost). The same client on an earlier or equal attempt is `stale`: a hello that waited
- *    somewhere (a frozen node's buffer) while the client moved on; it claims nothing and its socket is closed;
+ *    a later connection attempt, presenting the current token or the one that latest claim presented (its
+ *    welcome was lost), with `lastSeq` ≥ acked: every write since that claim is its own. A token of neither is
+ *    from a history the store no longer has (it was rolled back past the claim that issued it). The same
+ *    client on an earlier or equal attempt is `stale`: a
+ *    hello that waited somewhere (a frozen node's buffer) while the client moved on; it claims nothing and its
+ *    socket is closed. A session acked beyond the client's own `lastSeq` has writes this client never made (a
+ *    store rolled back twice, to a newer snapshot after an older one, found by the simulation): taken;
  * 2. or it presents the current token (`presented` = the generation) and `lastSeq` ≥ the session's acked: a
  *    reload, or a copy of the persisted state that has missed nothing;
  * 3. anything else is a copy that missed writes (a duplicated tab resuming with an older token, or with the
@@ -128,6 +132,13 @@ export interface Retention {
 }
 
 export type LiveListener = (message: StoredMessage) => void
+/**
+ * Called when live delivery may have missed messages that no later message will reveal: the store restarted,
+ * lost what it had not yet published, and the topic's log is in a new epoch that may stay empty (a quiet topic,
+ * an inbox). The subscriber looks at the head, and tells its reader about the new epoch. Stores that never
+ * change an epoch while running (memory) never call it.
+ */
+export type Resync = () => void
 
 export interface Store {
   /** Create a session with acked 0 and the owner's generation. */
@@ -150,7 +161,7 @@ export interface Store {
    * Live fan-out: `listener` gets every message appended to `topic` from now on, by any node, in offset order.
    * Returns the unsubscribe function.
    */
-  subscribe(topic: string, listener: LiveListener): () => void
+  subscribe(topic: string, listener: LiveListener, resync?: Resync): () => void
   /** Calls `listener(up)` when the store's reachability changes (Redis down/up). Memory stores never call it. */
   onAvailability?(listener: (up: boolean) => void): () => void
   close(): Promise<void>

@@ -28,7 +28,9 @@
  *     it: the old session's inbox is gone with the session.
  *   A gap's epoch, when the event does not carry one (the SDK's does not), is the epoch of the reader's next
  *   receipt on the topic for an 'epoch' gap, and its current one for a 'retention' gap.
- * - duplicated: a receipt of a tag the reader had already received (in any epoch).
+ * - duplicated: a receipt of a tag the reader had already received in the same epoch. Received again in a
+ *   later epoch is `redelivered`: the log was replaced (announced by an epoch gap) and the message applied to
+ *   the new one as well, because its sender resent what the store had lost; reported, like a gap.
  * - out of order: within one reader, one topic and one epoch, a receipt (not a duplicate) whose offset is not
  *   above the previous receipt's offset, or whose n is below an earlier n of the same stream. A new epoch
  *   starts both comparisons afresh: it is a new log, announced to the reader by a gap, whose offsets restart
@@ -97,6 +99,8 @@ export interface Counts {
   /** Lost, and covered by nothing: the promise is that this is 0. */
   silent: number
   duplicated: number
+  /** Received again in a later epoch (the log was replaced and the message applied to the new one): reported. */
+  redelivered: number
   outOfOrder: number
   unexpected: number
   /** `gap` and `reset` events recorded: explicit loss, still a failure where a test expects none. */
@@ -132,7 +136,7 @@ export function tagOf(data: unknown): Tag | undefined {
 /** The part of a Lifeline client the ledger listens to: structural, so this module needs no SDK. */
 export interface Followable {
   on(event: 'message', fn: (m: { topic: string; offset: number; epoch: string; data: unknown }) => void): unknown
-  on(event: 'gap', fn: (g: { topic: string; reason: 'retention' | 'epoch'; from: number; to: number }) => void): unknown
+  on(event: 'gap', fn: (g: { topic: string; reason: 'retention' | 'epoch'; from: number; to: number; epoch?: string }) => void): unknown
   on(event: 'reset', fn: (r: { unconfirmed: readonly { topic?: string; data: unknown }[] }) => void): unknown
 }
 
@@ -165,11 +169,14 @@ interface Reading {
   /** First n expected of each stream; streams not listed start at 1. */
   from: Map<string, number>
   got: Map<string, Set<number>>
+  /** The epoch each tag was first received in. */
+  gotIn: Map<Msg, string>
   byEpoch: Map<string, Order>
   /** Epoch changes in receipt order, to place a gap in its epoch. */
   epochs: { at: number; epoch: string }[]
   gaps: (GapNotice & { at: number })[]
   duplicated: number
+  redelivered: number
   outOfOrder: number
   /** `version` at which every expected message had been received (a receipt never undoes that). */
   completeAt: number
@@ -236,10 +243,14 @@ export class Ledger {
     const got = r.got.get(receipt.stream) ?? new Set<number>()
     r.got.set(receipt.stream, got)
     if (got.has(receipt.n)) {
-      r.duplicated++ // counted once, as a duplicate, and not also as out of order
+      // Again in a later epoch: the log was replaced (the reader was told by an epoch gap) and the message was
+      // applied to the new one too (its sender resent it after the store lost it). Reported, not duplicated.
+      if (r.gotIn.get(m) !== epoch) r.redelivered++
+      else r.duplicated++ // counted once, as a duplicate, and not also as out of order
       return
     }
     got.add(receipt.n)
+    r.gotIn.set(m, epoch)
     if (r.epochs[r.epochs.length - 1]?.epoch !== epoch) r.epochs.push({ at, epoch })
     let order = r.byEpoch.get(epoch)
     if (!order) r.byEpoch.set(epoch, (order = { highestN: new Map() }))
@@ -278,7 +289,7 @@ export class Ledger {
         const t = tag(data, topic)
         if (t) this.received({ reader, topic, epoch, offset, ...t })
       }),
-      client.on('gap', (g) => this.gap({ reader, topic: g.topic, reason: g.reason, from: g.from, to: g.to })),
+      client.on('gap', (g) => this.gap({ reader, topic: g.topic, reason: g.reason, from: g.from, to: g.to, ...(g.epoch ? { epoch: g.epoch } : {}) })),
       client.on('reset', ({ unconfirmed }) =>
         this.reset({ reader, unconfirmed: unconfirmed.flatMap((u) => tag(u.data, u.topic ?? INBOX_TOPIC) ?? []) }),
       ),
@@ -306,6 +317,7 @@ export class Ledger {
       for (const r of reader.topics.values()) {
         if (!topicMatches(r.topic, filter.topic)) continue
         c.duplicated += r.duplicated
+        c.redelivered += r.redelivered
         c.outOfOrder += r.outOfOrder
         c.gaps += r.gaps.length
         const expected = new Set<Msg>()
@@ -417,7 +429,7 @@ export class Ledger {
     const topics = this.reader(reader).topics
     let r = topics.get(name)
     if (!r) {
-      r = { topic: name, reading: false, from: new Map(), got: new Map(), byEpoch: new Map(), epochs: [], gaps: [], duplicated: 0, outOfOrder: 0, completeAt: -1 }
+      r = { topic: name, reading: false, from: new Map(), got: new Map(), gotIn: new Map(), byEpoch: new Map(), epochs: [], gaps: [], duplicated: 0, redelivered: 0, outOfOrder: 0, completeAt: -1 }
       topics.set(name, r)
     }
     return r
@@ -444,7 +456,7 @@ function topicMatches(topic: string, wanted: string | undefined): boolean {
 
 export function emptyCounts(): Counts {
   return {
-    sent: 0, expected: 0, received: 0, lost: 0, reported: 0, silent: 0, duplicated: 0, outOfOrder: 0, unexpected: 0,
+    sent: 0, expected: 0, received: 0, lost: 0, reported: 0, silent: 0, duplicated: 0, redelivered: 0, outOfOrder: 0, unexpected: 0,
     gaps: 0, resets: 0, resolved: 0, rejected: 0, notApplied: 0, appliedTwice: 0,
   }
 }
@@ -467,6 +479,7 @@ export function formatCounts(c: Counts, extra: Record<string, string | number> =
     `lost=${c.lost}`,
     `silent=${c.silent}`,
     `duplicated=${c.duplicated}`,
+    ...(c.redelivered > 0 ? [`redelivered=${c.redelivered}`] : []),
     `outOfOrder=${c.outOfOrder}`,
     `unexpected=${c.unexpected}`,
     `gaps=${c.gaps}`,
@@ -505,6 +518,7 @@ export function silentViolations(c: Counts): string[] {
 export function exactlyOnceViolations(c: Counts): string[] {
   const v = silentViolations(c)
   if (c.reported > 0) v.push(`reported=${c.reported}: lost, though announced by a gap or reset`)
+  if (c.redelivered > 0) v.push(`redelivered=${c.redelivered}: received again in a new epoch`)
   if (c.expected === 0) v.push('expected=0: nothing was counted')
   return v
 }

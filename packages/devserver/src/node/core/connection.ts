@@ -107,6 +107,8 @@ export class ConnectionCore {
       }
       case 'live':
         return this.byStoreTopic.get(i.message.topic)?.live(i.message)
+      case 'resync':
+        return this.byStoreTopic.get(i.topic)?.resync()
       case 'authorized': {
         const then = this.authorized
         this.authorized = undefined

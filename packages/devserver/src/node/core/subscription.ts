@@ -65,6 +65,8 @@ export class Subscription {
   /** Highest offset known to exist that must be read from the store before the live buffer. */
   private target = 0
   private buffer: StoredMessage[] = []
+  /** A resync came while a store call was in flight: look at the head once it is done. */
+  private recheck = false
 
   constructor(
     readonly clientTopic: string,
@@ -86,6 +88,12 @@ export class Subscription {
   stop(): void {
     this.stage = { type: 'stopped' }
     this.buffer = []
+  }
+
+  /** Live delivery may have missed something no later message reveals (Resync): check the head now or soon. */
+  resync(): void {
+    if (this.stage.type === 'idle') return this.reanchor(true)
+    if (this.stage.type === 'busy') this.recheck = true
   }
 
   live(m: StoredMessage): void {
@@ -168,8 +176,12 @@ export class Subscription {
     })
   }
 
-  /** The log moved under us (new epoch, or retention passed the cursor): say what was lost and go on from the head. */
-  private reanchor(): void {
+  /**
+   * The log moved under us (new epoch, or retention passed the cursor): say what was lost and go on from the
+   * head. `resync`: asked by the store rather than by a read that came back short, so a head past the cursor in
+   * the same epoch is simply more to read.
+   */
+  private reanchor(resync = false): void {
     this.stage = { type: 'busy' }
     this.host.call({ method: 'head', args: [this.storeTopic] }, (r) => {
       if (this.stage.type === 'stopped') return
@@ -181,6 +193,10 @@ export class Subscription {
       if (!gap) {
         // The head says the messages exist but the read did not return them: rather than skip silently, fail
         // the connection; the client resumes from its position and the replay starts over.
+        if (resync) {
+          this.target = Math.max(this.target, head.last)
+          return this.resume()
+        }
         if (head.last > this.cursor) return this.host.fail(`store read of ${this.storeTopic} from ${this.cursor + 1} disagrees with its head`)
         // Nothing was lost: what we were waiting for does not exist (yet), or was a late message of an old epoch.
         this.target = this.cursor
@@ -198,6 +214,10 @@ export class Subscription {
 
   private resume(): void {
     this.stage = { type: 'idle' }
+    if (this.recheck) {
+      this.recheck = false
+      return this.reanchor(true)
+    }
     this.pump()
   }
 

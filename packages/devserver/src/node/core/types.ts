@@ -51,6 +51,8 @@ export type Input =
   | ({ type: 'store'; id: number } & StoreReply)
   /** A message appended to a store topic this connection listens to. */
   | { type: 'live'; message: StoredMessage }
+  /** Live delivery of this store topic may have missed messages no later one reveals: look at its head. */
+  | { type: 'resync'; topic: string }
   /** The authorize hook's verdict: null accepts, a string is the reason shown to the client. */
   | { type: 'authorized'; refusal: string | null }
   /** The `send` handler for this seq finished. */
