@@ -53,7 +53,23 @@ export const Unsub = z.object({ t: z.literal('unsub'), topic: Topic })
 export const Ping = z.object({ t: z.literal('ping') })
 export const Pong = z.object({ t: z.literal('pong') })
 
-export const ClientFrame = z.discriminatedUnion('t', [Hello, Pub, Send, Sub, Unsub, Ping, Pong])
+/**
+ * A question the server answers once, on this connection: a `result` with the same `id`, or an `error` with
+ * that `id`. `kind` says what is asked; its other fields are the kind's (each kind documents them where the
+ * server handles it). `id` counts per connection from 1; answers may come in any order.
+ */
+export const Query = z.object({
+  t: z.literal('query'),
+  id: z.int().check(z.minimum(1)),
+  kind: z.string().check(z.minLength(1), z.maxLength(32)),
+  topic: z.optional(Topic),
+  /** history: the first offset wanted, or 'earliest' (the oldest retained). */
+  from: z.optional(z.union([Offset, z.literal('earliest')])),
+  /** history: at most this many messages. */
+  limit: z.optional(z.int().check(z.minimum(1))),
+})
+
+export const ClientFrame = z.discriminatedUnion('t', [Hello, Pub, Send, Sub, Unsub, Ping, Pong, Query])
 
 // ---------------------------------------------------------------- server → client
 
@@ -110,9 +126,14 @@ export const ErrorFrame = z.object({
   message: z.string(),
   seq: z.optional(z.int()),
   topic: z.optional(z.string()),
+  /** The `query` this refuses. */
+  id: z.optional(z.int()),
 })
 
-export const ServerFrame = z.discriminatedUnion('t', [Welcome, Msg, Ack, Subscribed, Unsubscribed, ErrorFrame, Ping, Pong])
+/** The answer to the `query` with this `id`. `value`'s shape is the query kind's. */
+export const Result = z.object({ t: z.literal('result'), id: z.int().check(z.minimum(1)), value: z.unknown() })
+
+export const ServerFrame = z.discriminatedUnion('t', [Welcome, Msg, Ack, Subscribed, Unsubscribed, ErrorFrame, Ping, Pong, Result])
 
 export type Position = z.infer<typeof Position>
 export type Resume = z.infer<typeof Resume>
@@ -123,6 +144,8 @@ export type Sub = z.infer<typeof Sub>
 export type Unsub = z.infer<typeof Unsub>
 export type Ping = z.infer<typeof Ping>
 export type Pong = z.infer<typeof Pong>
+export type Query = z.infer<typeof Query>
+export type Result = z.infer<typeof Result>
 export type ClientFrame = z.infer<typeof ClientFrame>
 export type Welcome = z.infer<typeof Welcome>
 export type Msg = z.infer<typeof Msg>

@@ -193,7 +193,7 @@ export class SessionCore<T = unknown> {
     const s = this.session
     const open = this.conn.type === 'open'
     if (f.t === 'ping') return this.sink.write({ t: 'pong' })
-    if (f.t === 'pong' || f.t === 'unsubscribed') return
+    if (f.t === 'pong' || f.t === 'unsubscribed' || f.t === 'result') return
     if (f.t === 'error') return s.error(f)
     if (f.t === 'welcome') {
       if (open) return this.badFrame('second welcome on one connection')

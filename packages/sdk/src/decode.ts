@@ -40,7 +40,8 @@ const shapes: Record<ServerFrame['t'], Shape> = {
     gap: [obj({ reason: [(v) => v === 'retention' || v === 'epoch'], from: [int(0)], to: [int(0)] }), 1],
   },
   unsubscribed: { topic: [topic] },
-  error: { code: [str], message: [str], seq: [int(), 1], topic: [str, 1] },
+  error: { code: [str], message: [str], seq: [int(), 1], topic: [str, 1], id: [int(), 1] },
+  result: { id: [int(1)], value: [any] },
   ping: {},
   pong: {},
 }

@@ -8,7 +8,7 @@
  * call delays this connection only. Subscriptions (subscription.ts) run beside the queue. Every path ends in a
  * frame or a close with a code.
  */
-import { CloseCode, decodeClientFrame, encode, ErrorCode, INBOX_TOPIC, type Decoded, type ClientFrame, type Hello, type Position, type Pub, type Send } from '@lifeline/protocol'
+import { CloseCode, decodeClientFrame, encode, ErrorCode, INBOX_TOPIC, type Decoded, type ClientFrame, type Hello, type Position, type Pub, type Query, type Send } from '@lifeline/protocol'
 import { inboxTopic } from '../../store/inbox.js'
 import type { ApplyResult, ClaimResult, SessionRecord } from '../../store/types.js'
 import { verifyToken } from '../../security/token.js'
@@ -227,6 +227,18 @@ export class ConnectionCore {
       case 'unsub':
         this.unsubscribe(frame.topic)
         return this.send(encode({ t: 'unsubscribed', topic: frame.topic }))
+      case 'query':
+        return this.query(frame)
+    }
+  }
+
+  // ---------------------------------------------------------------- queries
+
+  /** A `query`: answered with a `result` or an `error` carrying its id. Kinds are added here, one case each. */
+  private query(frame: Query): void {
+    switch (frame.kind) {
+      default:
+        return this.send(encode({ t: 'error', code: ErrorCode.BAD_FRAME, message: `query.kind: unknown kind ${JSON.stringify(frame.kind)}`, id: frame.id }))
     }
   }
 
