@@ -5,12 +5,16 @@
  *  - baseline: 3 plain `ws` broadcast servers, partysocket clients with defaults (their URL function moves on
  *    to the next server on a retry), a publisher that sends each message to every live server (the pub/sub
  *    bus such apps use, without replay).
+ *  (Socket.IO, the second baseline of the failover and drain rows, is in socketio-scenario.js.)
  * The faulted node is one the publisher is not on, and the one serving the most clients.
+ * The publisher runs in a child of its own (publisher.js). CPU (cpu.js) is counted from the publisher's start
+ * to the last report: "servers" = this process and its children other than the fleets and the publisher (for
+ * Lifeline this process is the cluster's supervisor, balancer and memory store; for the baseline it only
+ * orchestrates), "clients" = the fleets and the publisher.
  */
-import WS from 'ws'
-import { startChild, sleep, withTimeout } from './proc.js'
+import { startChild, sleep } from './proc.js'
 import { startFleets, tally } from './fleets.js'
-import { startPacer } from './pacer.js'
+import { startCpuSampler } from './cpu.js'
 import { progress } from './log.js'
 
 /** @type {Record<ScenarioOptions['fault'], NodeJS.Signals>} */
@@ -27,17 +31,48 @@ const SIGNAL = { kill: 'SIGKILL', drain: 'SIGTERM', freeze: 'SIGSTOP' }
  * @property {number} windowMs  publishing after the fault, and the wait for resumes (Lifeline)
  * @property {number} baselineWindowMs  the same for the baseline
  * @property {number} settleMs  the wait for the last deliveries and acks (Lifeline)
+ * @property {(markT: number) => void} [onFault]  called just before the fault (Lifeline), for the profiler
+ * @property {Partial<import('@lifeline/devserver').ClusterOptions>} [cluster]  more cluster options (the profiler's `--routing`)
+ * @property {number} [perFleet]  clients per fleet process (Lifeline; default fleets.js's)
  */
 
-/** @typedef {ReturnType<typeof tally> & { published: number, clients: number, windowMs: number }} BaselineResult */
+/** @typedef {ReturnType<typeof tally> & { published: number, clients: number, windowMs: number, cpu: import('./cpu.js').CpuResult }} BaselineResult */
 /**
- * @typedef {BaselineResult & { publishErrors: Record<string, number>, unacked: number, node: string }} LifelineResult
- * `publishErrors`: rejected publishes by error code; `unacked`: publishes still unacknowledged after the settle wait.
+ * @typedef {BaselineResult & { publishErrors: Record<string, number>, unacked: number, node: string, fleetLag: { p99: number, max: number } }} LifelineResult
+ * `publishErrors`: rejected publishes by error code; `unacked`: publishes still unacknowledged after the settle wait;
+ * `fleetLag`: the worst fleet's event-loop delay (ms) from the publisher's start to the report.
  */
 
 /** @param {import('./proc.js').Child} server  a plain-server.js child */
 async function portOf(server) {
   return /** @type {{ port: number }} */ (await server.call('info')).port
+}
+
+/** @typedef {{ published: Record<string, number>, sent: number, publishErrors: Record<string, number>, unacked: number }} Published  what publisher.js `stop` returns */
+
+/**
+ * A publisher child (publisher.js), opened on `urls`; stopped by the caller.
+ * @param {'lifeline' | 'plain' | 'socketio'} kind
+ * @param {string[]} urls
+ */
+export async function openPublisher(kind, urls) {
+  const child = await startChild('publisher.js')
+  try {
+    const { sessionId } = /** @type {{ sessionId: string | null }} */ (await child.call('open', { kind, urls }, 15_000))
+    return { child, sessionId }
+  } catch (e) {
+    await child.stop()
+    throw e
+  }
+}
+
+/**
+ * Sample the CPU of this process and its children (servers) against the fleets and the publisher (clients).
+ * @param {{ pids: (number | undefined)[] }} fleets
+ * @param {import('./proc.js').Child} publisher
+ */
+export function sampleCpu(fleets, publisher) {
+  return startCpuSampler({ servers: () => [process.pid], clients: () => [...fleets.pids, publisher.pid] })
 }
 
 /**
@@ -49,43 +84,33 @@ export async function baselineScenario(o) {
   const servers = []
   /** @type {Awaited<ReturnType<typeof startFleets>> | undefined} */
   let fleets
-  /** @type {WS[]} */
-  const pubs = []
+  /** @type {import('./proc.js').Child | undefined} */
+  let publisher
   try {
     for (let k = 0; k < 3; k++) servers.push(await startChild('plain-server.js'))
     const urls = []
     for (const s of servers) urls.push(`ws://127.0.0.1:${await portOf(s)}`)
     fleets = await startFleets({ kind: 'partysocket', urls, count: o.clients, rooms: o.rooms })
     progress(o.row, `baseline: ${o.clients} partysocket clients on 3 plain ws servers`)
-    for (const url of urls) {
-      const ws = new WS(url)
-      ws.on('error', () => {})
-      await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)))
-      pubs.push(ws)
-    }
+    const pub = (publisher = (await openPublisher('plain', urls)).child)
     const [first] = servers
     if (!first) throw new Error('no plain server started')
-    const pacer = startPacer({
-      rate: o.rate,
-      rooms: o.rooms,
-      send: (room, i) => {
-        const text = JSON.stringify({ room, i })
-        for (const ws of pubs) if (ws.readyState === WS.OPEN) ws.send(text)
-      },
-    })
+    const cpu = sampleCpu(fleets, pub)
+    await pub.call('start', { rate: o.rate, rooms: o.rooms })
     await sleep(o.warmMs)
     // Clients with global index i started on server i % 3 (client-fleet.js), so server 0 serves these.
     const affected = [...Array(o.clients).keys()].filter((i) => i % 3 === 0)
+    cpu.sample()
     const markT = Date.now()
     first.signal(SIGNAL[o.fault])
     progress(o.row, `baseline: ${SIGNAL[o.fault]} to plain server 0 (${affected.length} clients)`)
     await sleep(o.baselineWindowMs)
-    pacer.stop()
+    const stopped = /** @type {Published} */ (await pub.call('stop', { settleMs: 0 }))
     // No replay: what was lost is lost, so only a short wait for frames in flight.
-    const reports = await fleets.report({ markT, expected: pacer.published, waitMs: 500 }, 30_000)
-    return { ...tally(reports, affected, markT), published: pacer.sent, clients: o.clients, windowMs: o.baselineWindowMs }
+    const reports = await fleets.report({ markT, expected: stopped.published, waitMs: 500 }, 30_000)
+    return { ...tally(reports, affected, markT), published: stopped.sent, clients: o.clients, windowMs: o.baselineWindowMs, cpu: cpu.stop() }
   } finally {
-    for (const ws of pubs) ws.terminate()
+    await publisher?.stop()
     await fleets?.stop()
     await Promise.allSettled(servers.map((s) => s.stop()))
   }
@@ -96,24 +121,20 @@ export async function baselineScenario(o) {
  * @returns {Promise<LifelineResult>}
  */
 export async function lifelineScenario(o) {
-  const [{ startCluster }, { createClient }] = await Promise.all([
-    import('@lifeline/devserver'),
-    import('@lifeline/sdk'),
-  ])
-  const cluster = await startCluster({ nodes: 3, port: 0, store: 'memory' })
+  const { startCluster } = await import('@lifeline/devserver')
+  const cluster = await startCluster({ nodes: 3, port: 0, store: 'memory', ...o.cluster })
   /** @type {Awaited<ReturnType<typeof startFleets>> | undefined} */
   let fleets
-  /** @type {import('@lifeline/sdk').LifelineClient | undefined} */
+  /** @type {import('./proc.js').Child | undefined} */
   let publisher
   /** @type {string | null} */
   let frozen = null
   try {
-    fleets = await startFleets({ kind: 'lifeline', urls: [cluster.url], count: o.clients, rooms: o.rooms })
+    fleets = await startFleets({ kind: 'lifeline', urls: [cluster.url], count: o.clients, rooms: o.rooms, ...(o.perFleet ? { perFleet: o.perFleet } : {}) })
     progress(o.row, `lifeline: ${o.clients} SDK clients on ${cluster.nodes.length} nodes`)
-    const pub = createClient({ url: cluster.url, WebSocket: /** @type {import('@lifeline/sdk').WebSocketConstructor} */ (/** @type {unknown} */ (WS)) })
-    publisher = pub
-    await withTimeout(pub.publish('warmup', { i: 0 }), 10_000, 'publisher warm-up')
-    const pubNode = cluster.nodeOf(pub.sessionId ?? '')
+    const opened = await openPublisher('lifeline', [cluster.url])
+    const pub = (publisher = opened.child)
+    const pubNode = cluster.nodeOf(opened.sessionId ?? '')
     const nodeOfClient = fleets.sessions.map((s) => (s === null ? undefined : cluster.nodeOf(s)))
     /** @type {Map<string | undefined, number>} */
     const load = new Map()
@@ -122,24 +143,13 @@ export async function lifelineScenario(o) {
     if (target === undefined) throw new Error('no node other than the publisher’s serves clients')
     const affected = nodeOfClient.flatMap((n, i) => (n === target ? [i] : []))
 
-    /** @type {Set<Promise<void>>} */
-    const inflight = new Set()
-    /** @type {Record<string, number>} Rejected publishes by error code (OUTBOX_FULL, …): the publisher's own trouble, counted apart from delivery. */
-    const publishErrors = {}
-    const pacer = startPacer({
-      rate: o.rate,
-      rooms: o.rooms,
-      send: (room, i) => {
-        const p = pub.publish(room, { room, i }).catch((/** @type {{ code?: string } | null} */ e) => {
-          const code = e?.code ?? 'unknown'
-          publishErrors[code] = (publishErrors[code] ?? 0) + 1
-        })
-        inflight.add(p)
-        p.finally(() => inflight.delete(p))
-      },
-    })
+    const cpu = sampleCpu(fleets, pub)
+    await fleets.lag(true)
+    await pub.call('start', { rate: o.rate, rooms: o.rooms })
     await sleep(o.warmMs)
+    cpu.sample()
     const markT = Date.now()
+    o.onFault?.(markT)
     if (o.fault === 'kill') await cluster.kill(target)
     else if (o.fault === 'drain') await cluster.drain(target)
     else {
@@ -148,22 +158,25 @@ export async function lifelineScenario(o) {
     }
     progress(o.row, `lifeline: ${o.fault} node ${target} (${affected.length} clients)`)
     await sleep(Math.max(0, markT + o.windowMs - Date.now()))
-    pacer.stop()
-    await withTimeout(Promise.allSettled([...inflight]), o.settleMs, 'publisher acks').catch(() => {})
-    const reports = await fleets.report({ markT, expected: pacer.published, waitMs: o.settleMs }, o.settleMs + 30_000)
+    // publishErrors: rejected publishes by error code (OUTBOX_FULL, …), the publisher's own trouble, counted apart from delivery.
+    const stopped = /** @type {Published} */ (await pub.call('stop', { settleMs: o.settleMs }, o.settleMs + 10_000))
+    const reports = await fleets.report({ markT, expected: stopped.published, waitMs: o.settleMs }, o.settleMs + 30_000)
     return {
       ...tally(reports, affected, markT),
-      published: pacer.sent,
-      publishErrors,
+      published: stopped.sent,
+      publishErrors: stopped.publishErrors,
       /** Publishes still unacknowledged after the settle wait: a stalled publisher, not a lossy delivery. */
-      unacked: inflight.size,
+      unacked: stopped.unacked,
       clients: o.clients,
       windowMs: o.windowMs,
       node: target,
+      cpu: cpu.stop(),
+      fleetLag: await fleets.lag(),
     }
   } finally {
     if (frozen !== null) await cluster.thaw(frozen).catch(() => {})
-    await publisher?.close().catch(() => {})
+    await publisher?.call('close', {}, 5_000).catch(() => {})
+    await publisher?.stop()
     await fleets?.stop()
     await cluster.stop()
   }

@@ -1,6 +1,7 @@
 /**
- * One line of the bench table: `{row, measure, lifeline, baseline, ratio, target, holds, note?}`. `lifeline` and
- * `baseline` are display strings (a figure may be several numbers); `ratio` is Lifeline ÷ baseline of the
+ * One line of the bench table: `{row, measure, lifeline, baseline, socketio?, ratio, target, holds, note?}`.
+ * `lifeline`, `baseline` and `socketio` (the second baseline, Socket.IO, in the rows that run it; shown as "—"
+ * where absent) are display strings (a figure may be several numbers); `ratio` is Lifeline ÷ baseline of the
  * figure the target is about, or null; `holds` is true/false, or null when the Lifeline side was not measured.
  */
 
@@ -10,6 +11,7 @@
  * @property {string} measure
  * @property {string} lifeline
  * @property {string} baseline
+ * @property {string} [socketio]
  * @property {number | null} ratio
  * @property {string} target
  * @property {boolean | null} holds

@@ -6,6 +6,7 @@
 import { spawn, execFileSync } from 'node:child_process'
 import { createServer, connect } from 'node:net'
 import { tmpdir } from 'node:os'
+import { rmSync } from 'node:fs'
 import { waitUntil } from './proc.js'
 
 export function redisInstalled() {
@@ -21,7 +22,7 @@ export function redisInstalled() {
  * A port that was free a moment ago (bound on 127.0.0.1:0, then released).
  * @returns {Promise<number>}
  */
-function freePort() {
+export function freePort() {
   return new Promise((resolve, reject) => {
     const srv = createServer()
     srv.once('error', reject)
@@ -68,6 +69,7 @@ export async function startRedis() {
     async stop() {
       child.kill('SIGKILL')
       await new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.once('exit', resolve)))
+      rmSync(pidfile, { force: true }) // a SIGKILLed redis-server leaves it behind
     },
   }
 }

@@ -1,7 +1,7 @@
 /** The bench table as fixed-width text (stdout) and as Markdown (latest.md, BENCHMARKS.md). */
 /** @typedef {import('./line.js').Line} Line */
 
-const HEAD = ['row', 'measure', 'Lifeline', 'baseline', 'ratio', 'target', 'holds']
+const HEAD = ['row', 'measure', 'Lifeline', 'baseline', 'Socket.IO', 'ratio', 'target', 'holds']
 
 /** @param {Line} line */
 function cells(line) {
@@ -10,6 +10,7 @@ function cells(line) {
     line.measure,
     line.lifeline,
     line.baseline,
+    line.socketio ?? '—',
     line.ratio === null || line.ratio === undefined ? '—' : `${line.ratio.toFixed(2)}×`,
     line.target,
     line.holds === true ? 'yes' : line.holds === false ? 'NO' : 'n/a',

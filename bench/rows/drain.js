@@ -4,5 +4,5 @@ import { faultSizes } from '../lib/fault-sizes.js'
 
 /** @param {{ quick: boolean }} options */
 export function run({ quick }) {
-  return faultRow({ row: 'drain', fault: 'drain', signal: 'SIGTERM', stat: 'p99', targetMs: 300, dupTarget: false, ...faultSizes(quick) })
+  return faultRow({ row: 'drain', fault: 'drain', signal: 'SIGTERM', stat: 'p99', targetMs: 300, dupTarget: false, socketio: true, ...faultSizes(quick) })
 }

@@ -4,5 +4,5 @@ import { faultSizes } from '../lib/fault-sizes.js'
 
 /** @param {{ quick: boolean }} options */
 export function run({ quick }) {
-  return faultRow({ row: 'failover', fault: 'kill', signal: 'SIGKILL', stat: 'p99', targetMs: 1000, dupTarget: true, ...faultSizes(quick) })
+  return faultRow({ row: 'failover', fault: 'kill', signal: 'SIGKILL', stat: 'p99', targetMs: 1000, dupTarget: true, socketio: true, ...faultSizes(quick) })
 }
