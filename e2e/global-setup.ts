@@ -1,5 +1,5 @@
 /**
- * Builds the e2e page with Vite and serves it on a free port for the whole run. The URL reaches the workers
+ * Builds the e2e pages with Vite and serves them on a free port for the whole run. The URL reaches the workers
  * through LIFELINE_E2E_APP_URL (workers start after global setup and inherit its environment).
  * Clusters are not started here: each worker gets its own from the `cluster` fixture.
  */
@@ -9,8 +9,10 @@ import { build } from 'vite'
 import { serveStatic } from './support/static-server.js'
 
 export default async function globalSetup(): Promise<() => Promise<void>> {
-  const sdk = fileURLToPath(new URL('../packages/sdk/dist/index.js', import.meta.url))
-  if (!existsSync(sdk)) throw new Error(`e2e: ${sdk} is missing; run \`npm run build\` first (npm test does it).`)
+  for (const pkg of ['sdk', 'react']) {
+    const dist = fileURLToPath(new URL(`../packages/${pkg}/dist/index.js`, import.meta.url))
+    if (!existsSync(dist)) throw new Error(`e2e: ${dist} is missing; run \`npm run build\` first (npm test does it).`)
+  }
   const configFile = fileURLToPath(new URL('./vite.config.ts', import.meta.url))
   await build({ configFile })
   const app = await serveStatic(fileURLToPath(new URL('./app/dist', import.meta.url)))

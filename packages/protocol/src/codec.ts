@@ -3,7 +3,7 @@
  * both ends test them with literal strings.
  */
 import * as z from 'zod/mini'
-import { ClientFrame, Position, ServerFrame, type Frame } from './frames.js'
+import { ClientFrame, From, ServerFrame, type Frame } from './frames.js'
 import { ErrorCode, MAX_DATA_DEPTH } from './codes.js'
 import { jsonDepthExceeds } from './depth.js'
 
@@ -31,7 +31,7 @@ export function decodeClientFrame(text: string): Decoded<ClientFrame> {
   const decoded = decodeWith(ClientFrame, text)
   if (!decoded.ok || decoded.frame.t !== 'hello') return decoded
   const subs = ownRecord(decoded.frame.subs, (JSON.parse(text) as { subs: unknown }).subs)
-  if (!subs) return fail(ErrorCode.BAD_FRAME, 'hello.subs.__proto__: expected a position {offset, epoch} or null')
+  if (!subs) return fail(ErrorCode.BAD_FRAME, "hello.subs.__proto__: expected a position {offset, epoch?}, 'earliest' or null")
   decoded.frame.subs = subs
   return decoded
 }
@@ -116,7 +116,7 @@ function ownRecord<V>(validated: Record<string, V>, raw: unknown): Record<string
   return out
 }
 
-const SubPosition = z.nullable(Position)
+const SubPosition = z.nullable(From)
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v)

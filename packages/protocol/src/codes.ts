@@ -23,7 +23,11 @@ export const CloseCode = {
   SERVICE_RESTART: 1012,
   /** The frame was not valid JSON, not a known frame, or broke its schema. The `error` frame before it says which. */
   BAD_FRAME: 4400,
-  /** The app's `authorize(hello)` hook refused the connection. The close reason carries the app's message. */
+  /**
+   * The connection was refused for who it is: no valid token where the server requires one (the reason says
+   * which: missing, bad signature, wrong issuer, expired …), or the app's `authorize(hello)` hook or connect
+   * webhook refused it. The close reason carries the message. Do not retry until something changes (reconnect()).
+   */
   UNAUTHORIZED: 4401,
   /** The resume token was forged, malformed or signed by another cluster. The client must start a new session. */
   INVALID_TOKEN: 4403,
@@ -42,6 +46,22 @@ export const CloseCode = {
   RATE_LIMITED: 4429,
   /** The server's store is unreachable; the node gave up on this connection. Reconnect with backoff. */
   STORE_UNAVAILABLE: 4503,
+  /**
+   * The token's `exp` passed on an open connection (no fresh one came in an `auth` frame in time). The SDK gets a
+   * new token (calls `token` again) and reconnects, resuming the same session.
+   */
+  TOKEN_EXPIRED: 4440,
+  /**
+   * The app's backend disconnected this user (POST /_lifeline/v1/disconnect). Like TOKEN_EXPIRED: the SDK gets a
+   * new token before it tries again, so a backend that no longer issues one keeps the user out.
+   */
+  DISCONNECTED: 4441,
+  /**
+   * The app's backend (a connect or send webhook) did not answer in time, was unreachable, or answered 5xx.
+   * Nothing was applied; reconnect with backoff and resume (an unacknowledged send is sent again, with the same
+   * Idempotency-Key).
+   */
+  BACKEND_UNAVAILABLE: 4502,
 } as const
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode]
 
@@ -65,8 +85,25 @@ export const ErrorCode = {
   SEQ_GAP: 'SEQ_GAP',
   /** The resume token failed its signature check. */
   INVALID_TOKEN: 'INVALID_TOKEN',
-  /** The app's authorize hook refused the client. */
+  /**
+   * The client is not who the server accepts: a missing, malformed, wrongly signed, wrongly issued or expired
+   * token (the message says which), or the app's authorize hook or connect webhook refused it. On a hello the
+   * connection closes 4401; on an `auth` refresh it stays open with its current token.
+   */
   UNAUTHORIZED: 'UNAUTHORIZED',
+  /**
+   * The token's `topics` claim does not allow this subscribe, publish or query on this topic. Only that call
+   * is refused (a publish's seq is consumed); the connection stays open.
+   */
+  FORBIDDEN: 'FORBIDDEN',
+  /** The token's `exp` passed; the connection closes 4440 and the SDK resumes with a new token. */
+  TOKEN_EXPIRED: 'TOKEN_EXPIRED',
+  /**
+   * The app's backend (webhook) did not answer in time, was unreachable, or answered 5xx: the hello or the send
+   * is not applied, the connection closes 4502 and the client retries (a send keeps its seq, so the backend sees
+   * the same Idempotency-Key again).
+   */
+  BACKEND_UNAVAILABLE: 'BACKEND_UNAVAILABLE',
   /** Too many frames per second on one connection. */
   RATE_LIMITED: 'RATE_LIMITED',
   /** Topics starting with `@` are reserved (only `@inbox`, the session's own, is allowed). */
@@ -79,8 +116,9 @@ export const ErrorCode = {
    */
   STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
   /**
-   * The app's `onMessage` handler threw, or did not settle within the node's `handlerTimeoutMs`: that `send` was
-   * refused (its seq consumed, nothing it published applied).
+   * The app's `onMessage` handler threw, or did not settle within the node's `handlerTimeoutMs`, or the send
+   * webhook answered 4xx (or a 2xx body it could not apply): that `send` was refused (its seq consumed, nothing
+   * it published applied).
    */
   HANDLER_FAILED: 'HANDLER_FAILED',
   /** A subscribe past the server's `maxSubscriptions` (told in `welcome`; `@inbox` does not count). */
@@ -119,6 +157,12 @@ export const ErrorCode = {
    * it had pending rejects with this code and is listed in `reset` (the other copy may deliver it).
    */
   SESSION_TAKEN: 'SESSION_TAKEN',
+  /**
+   * The call's `signal` aborted before it took effect: a publish/send before it was written to a socket (it was
+   * removed from the outbox and will never be sent), a subscribe before the server confirmed it (withdrawn), a
+   * history() before its answer. A publish/send already written is not taken back: it settles as the server decides.
+   */
+  ABORTED: 'ABORTED',
 } as const
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
 

@@ -15,6 +15,31 @@ describe('decodeClientFrame', () => {
     for (const frame of frames) expect(decodeClientFrame(encode(frame))).toEqual({ ok: true, frame })
   })
 
+  it("takes a subscription's start as a position, an offset without an epoch, or 'earliest' (hello.subs and sub.from)", () => {
+    const frames: ClientFrame[] = [
+      { t: 'hello', v: 1, subs: { a: 'earliest', b: { offset: 4 }, c: { offset: 2, epoch: 'e' }, d: null } },
+      { t: 'sub', topic: 'x', from: 'earliest' },
+      { t: 'sub', topic: 'x', from: { offset: 0 } },
+    ]
+    for (const frame of frames) expect(decodeClientFrame(encode(frame))).toEqual({ ok: true, frame })
+    expect(decodeClientFrame('{"t":"hello","v":1,"subs":{"__proto__":"earliest"}}')).toMatchObject({ ok: true, frame: { subs: { ['__proto__']: 'earliest' } } })
+    for (const bad of ['"latest"', '{"offset":-1}', '{"epoch":"e"}', '0']) {
+      expect(decodeClientFrame(`{"t":"sub","topic":"x","from":${bad}}`)).toMatchObject({ ok: false, error: { code: ErrorCode.BAD_FRAME } })
+    }
+  })
+
+  it('carries the user token (hello, auth) and presence flags, bounded; a `from` a client puts in its pub is dropped', () => {
+    const frames: ClientFrame[] = [
+      { t: 'hello', v: 1, subs: { room: null }, token: 'h.p.s', presence: ['room'] },
+      { t: 'auth', token: 'h.p.s2' },
+      { t: 'sub', topic: 'room', presence: true },
+    ]
+    for (const frame of frames) expect(decodeClientFrame(encode(frame))).toEqual({ ok: true, frame })
+    expect(decodeClientFrame(`{"t":"auth","token":"${'x'.repeat(8193)}"}`)).toMatchObject({ ok: false, error: { code: ErrorCode.BAD_FRAME, message: 'auth.token: must be <= 8192 characters long' } })
+    expect(decodeClientFrame('{"t":"hello","v":1,"subs":{},"presence":["@other"]}')).toMatchObject({ ok: false, error: { code: ErrorCode.BAD_FRAME } })
+    expect(decodeClientFrame('{"t":"pub","seq":1,"topic":"t","data":1,"from":"mallory"}')).toEqual({ ok: true, frame: { t: 'pub', seq: 1, topic: 't', data: 1 } })
+  })
+
   it('names BAD_JSON, UNKNOWN_FRAME and the wrong field', () => {
     expect(decodeClientFrame('{nope')).toMatchObject({ ok: false, error: { code: ErrorCode.BAD_JSON } })
     expect(decodeClientFrame('{"t":"boom"}')).toMatchObject({

@@ -6,13 +6,13 @@
  */
 import { SessionCore, type Effect, type Input, type TimerName } from './core.js'
 import { Emitter, report } from './emitter.js'
-import type { LifelineError } from './errors.js'
+import { aborted, type LifelineError } from './errors.js'
 import { resolveOptions } from './options.js'
 import { load, saveOutbox, saveSession } from './storage.js'
 import { Transport } from './transport.js'
-import type { ClientEvents, ClientOptions, ClientState, StorageLike, Timers } from './types.js'
+import type { CallOptions, ClientEvents, ClientOptions, ClientState, History, HistoryOptions, Message, PresenceUser, StorageLike, SubscribeOptions, Timers } from './types.js'
 
-type Deferred = { resolve: () => void; reject: (e: LifelineError) => void }
+type Deferred = { resolve: (value?: unknown) => void; reject: (e: LifelineError) => void }
 
 const realTimers: Timers = {
   // Looked up per call so that fake timers installed after createClient still apply.
@@ -29,10 +29,14 @@ export class LifelineClient<T = unknown> {
   private readonly subWaiters = new Map<string, Deferred[]>()
   private readonly storage: StorageLike | undefined
   private readonly key: string
+  private readonly token: ClientOptions<T>['token']
   private queue: Effect<T>[] = []
   /** True while run() carries out the queue: a nested run() (an app listener calling back in) only adds to it. */
   private running = false
   private readonly onOnline = () => this.run({ type: 'reconnect', why: 'online' })
+  /** Wakes each waiting `messages()` iterator, so it ends at close(). */
+  private readonly ends = new Set<() => void>()
+  private closed = false
 
   constructor(options: ClientOptions<T>) {
     const o = resolveOptions(options)
@@ -40,6 +44,7 @@ export class LifelineClient<T = unknown> {
       throw new TypeError("createClient: no global WebSocket; on Node 20 pass `WebSocket` from the 'ws' package")
     }
     this.timers = options.timers ?? realTimers
+    this.token = options.token
     this.storage = options.persist
     this.key = options.persistKey ?? `lifeline:${o.urls[0]}`
     this.core = new SessionCore(o, this.storage && load(this.storage, this.key))
@@ -70,14 +75,29 @@ export class LifelineClient<T = unknown> {
     return this.core.session.outbox.bytes
   }
 
-  /** Resolves once the server confirmed the subscription (immediately if it already did). */
-  subscribe(topic: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const list = this.subWaiters.get(topic) ?? []
-      list.push({ resolve, reject })
-      this.subWaiters.set(topic, list)
-      this.run({ type: 'subscribe', topic })
-    })
+  /** Resolves once the server confirmed the subscription (immediately if it already did). `from`: where it starts. */
+  subscribe(topic: string, options: SubscribeOptions = {}): Promise<void> {
+    const waiters = (): Deferred[] => this.subWaiters.get(topic) ?? []
+    return this.call(
+      options.signal,
+      (d) => {
+        this.subWaiters.set(topic, [...waiters(), d])
+        this.run({ type: 'subscribe', topic, from: options.from, epoch: options.epoch, presence: options.presence })
+      },
+      (d) => {
+        // Still waiting, so not confirmed yet: this call is withdrawn, and the subscription with it once no
+        // other call waits for it (a confirmed subscription settled its callers and is ended by unsubscribe).
+        const rest = waiters().filter((x) => x !== d)
+        this.subWaiters.set(topic, rest)
+        d.reject(aborted())
+        if (rest.length === 0) this.run({ type: 'unsubscribe', topic })
+      },
+    )
+  }
+
+  /** Who is in `topic` now: each user with how many of their sessions are subscribed to it. */
+  presence(topic: string, options: CallOptions = {}): Promise<PresenceUser[]> {
+    return this.ask('presence', { topic }, options).then((v) => (v as { users: PresenceUser[] }).users)
   }
 
   /** Stops delivery for `topic` at once and forgets its position. */
@@ -87,13 +107,47 @@ export class LifelineClient<T = unknown> {
   }
 
   /** Resolves when the server applied it (exactly once, even across reconnects and reloads). */
-  publish(topic: string, data: unknown): Promise<void> {
-    return new Promise((resolve, reject) => this.run({ type: 'publish', topic, data, ticket: { resolve, reject } }))
+  publish(topic: string, data: unknown, options: CallOptions = {}): Promise<void> {
+    return this.call(options.signal, (ticket) => this.run({ type: 'publish', topic, data, ticket }))
   }
 
   /** Sends `data` to the server's handler; same guarantee as publish. */
-  send(data: unknown): Promise<void> {
-    return new Promise((resolve, reject) => this.run({ type: 'send', data, ticket: { resolve, reject } }))
+  send(data: unknown, options: CallOptions = {}): Promise<void> {
+    return this.call(options.signal, (ticket) => this.run({ type: 'send', data, ticket }))
+  }
+
+  /** The topic's retained messages, without subscribing. */
+  history(topic: string, options: HistoryOptions = {}): Promise<History<T>> {
+    return this.call(options.signal, (ticket) => this.run({ type: 'history', topic, from: options.from, limit: options.limit, ticket }))
+  }
+
+  /**
+   * The topic's messages from this call on, as an async iterator (it buffers what it has not handed out
+   * yet). It subscribes nothing: call subscribe() too. Ended by close() (after what it holds) or a `break`;
+   * gaps and resets stay events.
+   */
+  messages(topic: string): AsyncGenerator<Message<T>, void, undefined> {
+    const queue: Message<T>[] = []
+    let wake = (): void => {}
+    const off = this.on('message', (m) => {
+      if (m.topic === topic) queue.push(m), wake()
+    })
+    const onClose = (): void => wake()
+    this.ends.add(onClose)
+    const client = this
+    return (async function* () {
+      try {
+        for (;;) {
+          const m = queue.shift()
+          if (m) yield m
+          else if (client.closed) return
+          else await new Promise<void>((resolve) => (wake = resolve))
+        }
+      } finally {
+        off()
+        client.ends.delete(onClose)
+      }
+    })()
   }
 
   /** Adds a listener; returns the function that removes it. */
@@ -111,7 +165,31 @@ export class LifelineClient<T = unknown> {
     const g = globalThis as { removeEventListener?: (type: string, fn: () => void) => void }
     if (typeof g.removeEventListener === 'function') g.removeEventListener('online', this.onOnline)
     this.run({ type: 'close' })
+    this.closed = true
+    for (const wake of this.ends) wake()
     return Promise.resolve()
+  }
+
+  /**
+   * A question of `kind` for the server (queries.ts), answered once: the promise resolves with the answer's
+   * value, or rejects with the server's error. Asked again on the next connection if this one ends first.
+   */
+  private ask(kind: string, fields: object, options: CallOptions = {}): Promise<unknown> {
+    return this.call(options.signal, (ticket) => this.run({ type: 'query', kind, fields, ticket }))
+  }
+
+  /** A call's promise with its `signal` wired: `start` gets the ticket; an abort runs `abort` (default: the core withdraws it if it can). */
+  private call<V>(signal: AbortSignal | undefined, start: (d: Deferred) => void, abort?: (d: Deferred) => void): Promise<V> {
+    return new Promise<V>((resolve, reject) => {
+      if (signal?.aborted) return reject(aborted())
+      const onAbort = (): void => (abort ? abort(d) : this.run({ type: 'abort', ticket: d }))
+      const d: Deferred = {
+        resolve: (value) => (signal?.removeEventListener('abort', onAbort), resolve(value as V)),
+        reject: (e) => (signal?.removeEventListener('abort', onAbort), reject(e)),
+      }
+      signal?.addEventListener('abort', onAbort)
+      start(d)
+    })
   }
 
   private run(input: Input): void {
@@ -128,6 +206,8 @@ export class LifelineClient<T = unknown> {
   private exec(e: Effect<T>): void {
     try {
       switch (e.type) {
+        case 'fetch-token':
+          return void this.fetchToken()
         case 'connect':
           return this.transport.connect(e.url)
         case 'disconnect':
@@ -144,7 +224,7 @@ export class LifelineClient<T = unknown> {
           return this.events.emit(e.event, e.payload as never)
         case 'settle': {
           const d = e.ticket as Deferred
-          return e.error ? d.reject(e.error) : d.resolve()
+          return e.error ? d.reject(e.error) : d.resolve(e.value)
         }
         case 'subscribed': {
           const list = this.subWaiters.get(e.topic) ?? []
@@ -160,6 +240,18 @@ export class LifelineClient<T = unknown> {
     } catch (err) {
       report(err) // a socket or storage that throws must not stop the effects after it
     }
+  }
+
+  /** The `token` option's current token, as a `token` input (a failure too: the core decides what it means). */
+  private async fetchToken(): Promise<void> {
+    const t = this.token
+    let input: Input
+    try {
+      input = { type: 'token', token: await (typeof t === 'function' ? t() : t) }
+    } catch (e) {
+      input = { type: 'token', error: String(e) }
+    }
+    this.run(input)
   }
 
   private fire(name: TimerName): void {

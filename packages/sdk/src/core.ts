@@ -9,7 +9,10 @@ import { backoffDelay } from './backoff.js'
 import { decodeServerFrame } from './decode.js'
 import { Sink, type Effect, type Input } from './effects.js'
 import { LifelineError } from './errors.js'
+import { refreshIn } from './auth.js'
+import { historyFields, historyValue } from './history.js'
 import type { ResolvedOptions } from './options.js'
+import { Queries } from './queries.js'
 import { Session } from './session.js'
 import type { Restored } from './storage.js'
 import type { ClientState } from './types.js'
@@ -19,8 +22,8 @@ export type { Effect, Input, TimerName } from './effects.js'
 /** The connection as the core tracks it; `state` (the public ClientState) is derived from it. */
 export type ConnState =
   | { type: 'idle' }
-  /** Socket requested (`helloSent` false) or open with hello sent, waiting for welcome. */
-  | { type: 'connecting'; helloSent: boolean }
+  /** Socket requested (`helloSent` false), open and waiting for the token (`opened`), or hello sent, waiting for welcome. */
+  | { type: 'connecting'; helloSent: boolean; opened?: boolean }
   | { type: 'open'; since: number; timeoutMs: number }
   /** Backoff timer running. */
   | { type: 'waiting' }
@@ -31,11 +34,16 @@ export class SessionCore<T = unknown> {
   conn: ConnState = { type: 'idle' }
   readonly session: Session<T>
   private readonly sink = new Sink<T>()
+  readonly queries = new Queries<T>(this.sink)
   /** Failed attempts since the last stable connection: the backoff exponent. */
   private attempt = 0
   private urlIndex = 0
   private wasOpen = false
   private lastFrameAt = 0
+  /** The user's token for this connection (the `token` option), once it came; asked for at each connect. */
+  private jwt: string | undefined
+  /** A refresh was asked for on the open connection: the token that comes goes out in an `auth` frame. */
+  private refreshing = false
 
   constructor(
     private readonly o: ResolvedOptions<T>,
@@ -68,8 +76,11 @@ export class SessionCore<T = unknown> {
       case 'socket-open':
         if (c.type !== 'connecting' || c.helloSent) return
         this.lastFrameAt = this.o.now()
-        this.go({ type: 'connecting', helloSent: true })
-        return this.sink.write(s.hello())
+        // The hello carries the token: wait for it if it has not come yet (the socket opened first).
+        if (this.o.token !== undefined && this.jwt === undefined) return this.go({ type: 'connecting', helloSent: false, opened: true })
+        return this.sayHello()
+      case 'token':
+        return this.onToken(i.token, i.error)
       case 'socket-frame':
         return (c.type === 'connecting' && c.helloSent) || open ? this.onText(i.text) : undefined
       case 'socket-close':
@@ -77,15 +88,29 @@ export class SessionCore<T = unknown> {
       case 'timer':
         if (i.name === 'retry' && c.type === 'waiting') this.connect()
         if (i.name === 'silence') this.onSilenceTimer()
+        if (i.name === 'token' && open) {
+          this.refreshing = true
+          this.sink.effect({ type: 'fetch-token' })
+        }
         return
       case 'publish':
         return s.enqueue(i.topic, i.data, i.ticket, open, closed)
       case 'send':
         return s.enqueue(undefined, i.data, i.ticket, open, closed)
       case 'subscribe':
-        return s.subscribe(i.topic, open, closed)
+        return s.subscribe(i.topic, open, closed, i.from, i.epoch, i.presence)
       case 'unsubscribe':
         return s.unsubscribe(i.topic, open)
+      case 'history': {
+        const fields = historyFields(i.topic, i.from, i.limit)
+        if (fields instanceof LifelineError) return this.sink.effect({ type: 'settle', ticket: i.ticket, error: fields })
+        return this.queries.ask('history', fields, i.ticket, open, closed, (v) => historyValue(i.topic, v, this.o.schema, this.sink))
+      }
+      case 'query':
+        return this.queries.ask(i.kind, i.fields, i.ticket, open, closed)
+      case 'abort':
+        s.abort(i.ticket)
+        return this.queries.abort(i.ticket)
       case 'reconnect':
         if (c.type === 'waiting' || (c.type === 'closed' && !c.final)) {
           if (c.type === 'closed') this.attempt = 0
@@ -113,6 +138,10 @@ export class SessionCore<T = unknown> {
 
   private connect(): void {
     this.go({ type: 'connecting', helloSent: false })
+    // A token at every connect: the last one may have expired (that may be why this connection is new).
+    this.jwt = undefined
+    this.refreshing = false
+    if (this.o.token !== undefined) this.sink.effect({ type: 'fetch-token' })
     this.lastFrameAt = this.o.now()
     this.sink.timer('silence', this.o.connectTimeoutMs)
     const base = this.o.urls[this.urlIndex % this.o.urls.length]!
@@ -180,9 +209,11 @@ export class SessionCore<T = unknown> {
     if (c.type === 'connecting' || c.type === 'open') this.sink.effect({ type: 'disconnect', code: CloseCode.NORMAL, reason: error.code })
     this.sink.timer('retry', null)
     this.sink.timer('silence', null)
+    this.sink.timer('token', null)
     this.go({ type: 'closed', final })
     if (!final) this.sink.emit('error', error)
     this.session.shutDown(error)
+    this.queries.shutDown(error)
   }
 
   private onText(text: unknown): void {
@@ -193,21 +224,61 @@ export class SessionCore<T = unknown> {
     const s = this.session
     const open = this.conn.type === 'open'
     if (f.t === 'ping') return this.sink.write({ t: 'pong' })
-    if (f.t === 'pong' || f.t === 'unsubscribed' || f.t === 'result') return
+    if (f.t === 'pong' || f.t === 'unsubscribed') return
+    if (f.t === 'result') return void this.queries.answer(f.id, f.value)
+    if (f.t === 'error' && f.id !== undefined) {
+      // A refused question: its promise rejects, and like every server error it is an `error` event too.
+      const error = new LifelineError(f.code as ErrorCode, f.message, f.topic === undefined ? undefined : { topic: f.topic })
+      this.queries.answer(f.id, undefined, error)
+      return this.sink.emit('error', error)
+    }
     if (f.t === 'error') return s.error(f)
     if (f.t === 'welcome') {
       if (open) return this.badFrame('second welcome on one connection')
       this.go({ type: 'open', since: this.o.now(), timeoutMs: f.timeoutMs })
       this.sink.timer('silence', f.timeoutMs)
-      return s.welcome(f)
+      s.welcome(f)
+      this.armRefresh()
+      return this.queries.welcome()
     }
     if (!open) return this.badFrame(`${f.t} before welcome`)
     if (f.t === 'ack') return s.ack(f.seq)
     if (f.t === 'subscribed') return s.subscribed(f)
+    if (f.t === 'presence') return s.presence(f)
     const resync = s.msg(f)
     // Delivering would break order and no gap was announced. Reconnecting makes the server replay from our
     // position through the one well-trodden path (hello), rather than a second sub on a live subscription.
     if (resync) this.drop(CloseCode.NORMAL, resync)
+  }
+
+  private sayHello(): void {
+    this.go({ type: 'connecting', helloSent: true })
+    this.sink.write(this.session.hello(this.jwt))
+  }
+
+  /** The `token` option answered: into the hello that waits for it, or onto the open connection (a refresh). */
+  private onToken(token: string | undefined, error: string | undefined): void {
+    const c = this.conn
+    if (!token) {
+      // A connection attempt that cannot say who the user is has failed (CONNECT_FAILED, with the cause). A
+      // failed refresh is not an error yet: the connection keeps its token, and if it expires (4440), the
+      // reconnect asks again and reports a failure then.
+      if (c.type === 'connecting') this.drop(CloseCode.NORMAL, `token: ${error ?? 'none'}`)
+      return
+    }
+    this.jwt = token
+    if (c.type === 'connecting' && c.opened) return this.sayHello()
+    if (c.type === 'open' && this.refreshing) {
+      this.refreshing = false
+      this.sink.write({ t: 'auth', token })
+      this.armRefresh()
+    }
+  }
+
+  /** Ask for a fresh token before this one's exp (auth.ts); only a function can give a fresher one. */
+  private armRefresh(): void {
+    const ms = typeof this.o.token === 'function' && this.jwt ? refreshIn(this.jwt, this.o.now()) : null
+    this.sink.timer('token', ms)
   }
 
   private badFrame(message: string): void {

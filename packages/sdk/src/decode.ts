@@ -30,7 +30,7 @@ const shapes: Record<ServerFrame['t'], Shape> = {
     heartbeatMs: [int(1)],
     timeoutMs: [int(1)],
   },
-  msg: { topic: [topic], offset: [int(1)], epoch: [epoch], data: [any] },
+  msg: { topic: [topic], offset: [int(1)], epoch: [epoch], data: [any], from: [str, 1] },
   ack: { seq: [int(0)] },
   subscribed: {
     topic: [topic],
@@ -38,10 +38,12 @@ const shapes: Record<ServerFrame['t'], Shape> = {
     epoch: [epoch],
     recovered: [bool],
     gap: [obj({ reason: [(v) => v === 'retention' || v === 'epoch'], from: [int(0)], to: [int(0)] }), 1],
+    after: [int(0), 1],
   },
   unsubscribed: { topic: [topic] },
   error: { code: [str], message: [str], seq: [int(), 1], topic: [str, 1], id: [int(), 1] },
   result: { id: [int(1)], value: [any] },
+  presence: { topic: [topic], user: [str], joined: [bool] },
   ping: {},
   pong: {},
 }

@@ -10,7 +10,8 @@ const NOT_DROPPED = new Set<string>([ErrorCode.SESSION_RESET, ErrorCode.SESSION_
 import type { Entry } from './outbox.js'
 import type { ClientEvents } from './types.js'
 
-export type TimerName = 'retry' | 'silence'
+/** 'token': refresh the token before its exp (auth.ts). */
+export type TimerName = 'retry' | 'silence' | 'token'
 
 export type Input =
   | { type: 'start' }
@@ -21,8 +22,17 @@ export type Input =
   /** client.publish() and client.send(). `ticket` comes back in the `settle` effect. */
   | { type: 'publish'; topic: string; data: unknown; ticket: unknown }
   | { type: 'send'; data: unknown; ticket: unknown }
-  | { type: 'subscribe'; topic: string }
+  /** `from`/`epoch`: where a new subscription starts (SubscribeOptions), checked by the session. */
+  | { type: 'subscribe'; topic: string; from?: unknown; epoch?: unknown; presence?: boolean }
+  /** What the `token` option gave (or why it failed), asked for by a `fetch-token` effect. */
+  | { type: 'token'; token?: string; error?: string }
   | { type: 'unsubscribe'; topic: string }
+  /** client.history(): a `history` query, checked, asked and its answer checked by the core. */
+  | { type: 'history'; topic: string; from?: unknown; limit?: unknown; ticket: unknown }
+  /** A question of another kind (queries.ts): `fields` are the kind's own, sent as they are. */
+  | { type: 'query'; kind: string; fields: object; ticket: unknown }
+  /** The call behind `ticket` was aborted (its `signal`): withdrawn if it has not taken effect yet. */
+  | { type: 'abort'; ticket: unknown }
   /** 'app': client.reconnect(); 'online': the browser's online event. */
   | { type: 'reconnect'; why: 'app' | 'online' }
   | { type: 'close' }
@@ -31,13 +41,15 @@ type Emit<T> = { [K in keyof ClientEvents<T>]: { type: 'emit'; event: K; payload
 
 export type Effect<T = unknown> =
   | { type: 'connect'; url: string }
+  /** Get the user's token (the `token` option) and answer with a `token` input. */
+  | { type: 'fetch-token' }
   | { type: 'disconnect'; code: number; reason: string }
   | { type: 'write'; text: string }
   /** Arm (ms) or cancel (null) the named timer; arming replaces the previous one. */
   | { type: 'timer'; name: TimerName; ms: number | null }
   | Emit<T>
-  /** Settle the promise behind `ticket`: resolve, or reject with `error`. */
-  | { type: 'settle'; ticket: unknown; error?: LifelineError }
+  /** Settle the promise behind `ticket`: resolve (with `value`, for a query), or reject with `error`. */
+  | { type: 'settle'; ticket: unknown; error?: LifelineError; value?: unknown }
   /** Settle every pending subscribe(topic). */
   | { type: 'subscribed'; topic: string; error?: LifelineError }
   /** Save this part of the session to storage; ordered before any later `write` (a reload never loses a seq). */

@@ -40,3 +40,6 @@ export class LifelineError extends Error {
   }
 }
 
+/** A call whose `signal` aborted before it took effect (ABORTED). */
+export const aborted = (): LifelineError => new LifelineError(ErrorCode.ABORTED, 'aborted by its signal before it took effect')
+

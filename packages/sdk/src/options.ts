@@ -43,6 +43,7 @@ export interface ResolvedOptions<T> {
   schema: SchemaLike<T> | undefined
   now: () => number
   random: () => number
+  token: ClientOptions<T>['token']
 }
 
 export function resolveOptions<T>(o: ClientOptions<T>): ResolvedOptions<T> {
@@ -67,6 +68,7 @@ export function resolveOptions<T>(o: ClientOptions<T>): ResolvedOptions<T> {
     schema: o.schema,
     now: o.now ?? Date.now,
     random: o.random ?? Math.random,
+    token: o.token,
   }
   for (const [name, v] of Object.entries({ ...r.backoff, ...r.outbox, connectTimeoutMs: r.connectTimeoutMs })) {
     if (typeof v === 'number' && !(v >= 0)) throw new TypeError(`createClient: ${name} must be a number >= 0, got ${v}`)

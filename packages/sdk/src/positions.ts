@@ -48,6 +48,12 @@ export class Positions {
     const p = this.map.get(f.topic)
     let gap: Gap | undefined = f.gap
     let next: Position | undefined
+    if (f.after !== undefined) {
+      // A start without a position ('earliest', an offset): the server says where its replay begins, and any gap
+      // before it concerns what the app asked for. Never step back over offsets delivered in this epoch.
+      this.map.set(f.topic, { offset: p?.epoch === f.epoch ? Math.max(p.offset, f.after) : f.after, epoch: f.epoch })
+      return gap && { topic: f.topic, reason: gap.reason, from: gap.from, to: gap.to, epoch: f.epoch }
+    }
     if (gap) {
       next = { offset: Math.max(gap.to, gap.from - 1), epoch: f.epoch }
       // Retention only moves forward: never step back over offsets already delivered. (An 'epoch' gap may step

@@ -4,9 +4,9 @@
  * sink. It never opens, closes or times anything: core.ts owns the connection and tells it whether it is open.
  */
 import { DEFAULT_LIMITS, ErrorCode, INBOX_TOPIC, isReservedTopic, jsonDepthExceeds, MAX_DATA_DEPTH, PROTOCOL_VERSION } from '@lifeline/protocol'
-import type { ErrorFrame, Hello, Msg, Subscribed, Welcome } from '@lifeline/protocol'
+import type { ErrorFrame, From, Hello, Msg, Presence, Subscribed, Welcome } from '@lifeline/protocol'
 import type { Sink } from './effects.js'
-import { LifelineError } from './errors.js'
+import { aborted, LifelineError } from './errors.js'
 import type { ResolvedOptions } from './options.js'
 import { frameBytes, frameText, newEntry, Outbox, type Entry } from './outbox.js'
 import { Positions } from './positions.js'
@@ -26,6 +26,13 @@ export class Session<T> {
   private readonly active = new Set<string>()
   /** Topics the server knows of on the current connection (sent in hello or sub). */
   private told = new Set<string>()
+  /**
+   * Where a subscription with no position starts ('earliest', or an offset without an epoch), until the server
+   * placed it (`subscribed.after`): sent in every hello and sub until then, so a reconnect asks again.
+   */
+  private readonly starts = new Map<string, From>()
+  /** Topics subscribed with `{ presence: true }`: the server sends their `presence` events. */
+  private readonly watched = new Set<string>()
   private resumeAsked = false
   /**
    * This client object's id in `hello.instance`: random, made once, never persisted, so a copy of the persisted
@@ -55,11 +62,16 @@ export class Session<T> {
   }
 
   /** The first frame of a connection: resume token (if any) and every topic with its position. */
-  hello(): Hello {
+  /** `token`: the user's JWT, when the `token` option gave one. */
+  hello(token?: string): Hello {
     this.resumeAsked = this.token !== undefined
     this.told = new Set(this.desired)
     const hello: Hello = { t: 'hello', v: PROTOCOL_VERSION, instance: this.instance, attempt: ++this.attempt, subs: this.positions.subs(this.desired) }
+    for (const [t, from] of this.starts) hello.subs[t] = from
     if (this.token !== undefined) hello.resume = { token: this.token, lastSeq: this.outbox.lastSeq }
+    if (token !== undefined) hello.token = token
+    const watch = [...this.watched].filter((t) => this.desired.has(t))
+    if (watch.length) hello.presence = watch
     return hello
   }
 
@@ -143,8 +155,14 @@ export class Session<T> {
     s.emit('error', error)
   }
 
+  /** A `presence` frame: an event, for a topic still wanted with presence. */
+  presence(f: Presence): void {
+    if (this.watched.has(f.topic)) this.sink.emit('presence', { topic: f.topic, user: f.user, joined: f.joined })
+  }
+
   subscribed(f: Subscribed): void {
     if (!this.desired.has(f.topic)) return
+    this.starts.delete(f.topic)
     const gap = this.positions.subscribed(f)
     this.active.add(f.topic)
     this.sink.persist('session')
@@ -164,7 +182,7 @@ export class Session<T> {
     if (verdict !== 'deliver') return // duplicate of a delivered offset, or before our starting point
     this.positions.advance(f.topic, f.offset)
     s.persist('session')
-    const base = { topic: f.topic, offset: f.offset, epoch: f.epoch }
+    const base = { topic: f.topic, offset: f.offset, epoch: f.epoch, ...(f.from !== undefined ? { from: f.from } : {}) }
     const r = this.o.schema ? safeParse(this.o.schema, f.data) : { success: true as const, data: f.data as T }
     if (r.success) s.emit('message', { ...base, data: r.data })
     else {
@@ -208,15 +226,33 @@ export class Session<T> {
     for (const x of fresh) s.effect({ type: 'write', text: frameText(x) })
   }
 
-  subscribe(topic: string, open: boolean, closed?: ErrorCode): void {
+  /** `from`/`epoch`: SubscribeOptions, for a topic not subscribed yet (a subscription under way keeps its start). */
+  subscribe(topic: string, open: boolean, closed?: ErrorCode, from?: unknown, epoch?: unknown, presence?: boolean): void {
     const fail = (code: ErrorCode, m: string) => this.sink.effect({ type: 'subscribed', topic, error: new LifelineError(code, m, { topic }) })
     const bad = topicError(topic)
     if (bad) return fail(bad, `cannot subscribe to ${JSON.stringify(topic)}: not a valid topic name`)
+    const offset = isOffset(from, 1)
+    if ((from !== undefined && from !== 'latest' && !isFrom(from)) || (epoch !== undefined && !(offset && typeof epoch === 'string' && epoch.length > 0 && epoch.length <= 64))) {
+      return fail(ErrorCode.BAD_FRAME, `subscribe(${JSON.stringify(topic)}): from must be 'latest', 'earliest' or an offset >= 1, epoch (only with an offset) 1-64 characters`)
+    }
     if (closed) return fail(closed, 'the client is closed')
+    if (presence && !this.watched.has(topic)) {
+      this.watched.add(topic)
+      // Already told without presence: tell again with it (the server re-places the subscription at our position).
+      if (open && this.told.has(topic)) this.sendSub(topic)
+    }
     if (this.active.has(topic)) return this.sink.effect({ type: 'subscribed', topic })
     // @inbox is always desired and does not count against the server's limit.
     if (!this.desired.has(topic) && this.desired.size - 1 >= this.maxSubscriptions) {
       return fail(ErrorCode.TOO_MANY_SUBSCRIPTIONS, `cannot subscribe to ${JSON.stringify(topic)}: the server allows ${this.maxSubscriptions} topics per connection; unsubscribe one first`)
+    }
+    if (!this.desired.has(topic) && (from === 'earliest' || offset)) {
+      // The app asked where to start: that wins over a position restored from `persist` (a reloaded page that
+      // asks for 'earliest' wants the log again, its screen is empty). Offsets name the last one delivered.
+      this.positions.delete(topic)
+      this.starts.delete(topic)
+      if (offset && epoch !== undefined) this.positions.map.set(topic, { offset: (from as number) - 1, epoch: epoch as string })
+      else this.starts.set(topic, offset ? { offset: (from as number) - 1 } : 'earliest')
     }
     this.desired.add(topic)
     if (open && !this.told.has(topic)) this.sendSub(topic)
@@ -227,9 +263,23 @@ export class Session<T> {
     this.desired.delete(topic)
     this.active.delete(topic)
     this.positions.delete(topic)
+    this.starts.delete(topic)
+    this.watched.delete(topic)
     this.sink.persist('session')
     this.sink.effect({ type: 'subscribed', topic }) // a subscribe still waiting has nothing left to wait for
     if (open && this.told.delete(topic)) this.sink.write({ t: 'unsub', topic })
+  }
+
+  /**
+   * A publish/send's signal aborted: one never written to a socket leaves the outbox and rejects ABORTED. One
+   * already written may be applied: it stays, and its promise settles as the server decides.
+   */
+  abort(ticket: unknown): void {
+    const e = this.outbox.entries.find((x) => x.ticket === ticket)
+    if (!e || e.seq !== 0) return
+    this.outbox.remove(e)
+    this.sink.settle(e, aborted())
+    this.sink.persist('outbox')
   }
 
   /** The client stops (close() or refused): settle everything pending. Storage keeps the outbox, so the next
@@ -249,13 +299,18 @@ export class Session<T> {
 
   private sendSub(topic: string): void {
     this.told.add(topic)
-    const from = this.positions.map.get(topic)
-    this.sink.write(from ? { t: 'sub', topic, from: { offset: from.offset, epoch: from.epoch } } : { t: 'sub', topic })
+    const p = this.positions.map.get(topic)
+    const from = p ? { offset: p.offset, epoch: p.epoch } : this.starts.get(topic)
+    this.sink.write({ t: 'sub', topic, ...(from ? { from } : {}), ...(this.watched.has(topic) ? { presence: true } : {}) })
   }
 }
 
+export const isOffset = (v: unknown, min: number): v is number => Number.isSafeInteger(v) && (v as number) >= min
+/** `from` of subscribe() and history(): 'earliest' or an offset (subscribe also takes 'latest'). */
+export const isFrom = (v: unknown): boolean => v === 'earliest' || isOffset(v, 1)
+
 /** A schema that throws (a bug in a refinement) counts as a failed check, not as a crash inside the client. */
-function safeParse<T>(schema: SchemaLike<T>, data: unknown): ReturnType<SchemaLike<T>['safeParse']> {
+export function safeParse<T>(schema: SchemaLike<T>, data: unknown): ReturnType<SchemaLike<T>['safeParse']> {
   try {
     return schema.safeParse(data)
   } catch (error) {
@@ -264,7 +319,7 @@ function safeParse<T>(schema: SchemaLike<T>, data: unknown): ReturnType<SchemaLi
 }
 
 /** Checked here so a bad name fails the one call, not the whole `hello` (the server would close on it). */
-function topicError(topic: string): ErrorCode | undefined {
+export function topicError(topic: string): ErrorCode | undefined {
   if (topic === INBOX_TOPIC || (typeof topic === 'string' && TOPIC_RE.test(topic))) return undefined
   return typeof topic === 'string' && isReservedTopic(topic) ? ErrorCode.RESERVED_TOPIC : ErrorCode.BAD_FRAME
 }

@@ -68,6 +68,61 @@ export interface ClientOptions<T = unknown> {
   now?: () => number
   /** Random source in [0, 1) for backoff jitter. Default Math.random. */
   random?: () => number
+  /**
+   * The user's JWT, for a server that requires one: a string, or a function the client calls at each connect
+   * and again before the token's `exp` (the fresh one goes on the open connection, no reconnect). It travels
+   * in the hello, never in the URL. Default: none.
+   */
+  token?: string | (() => string | Promise<string>) | undefined
+}
+
+/** `signal` on a call: an abort before the call took effect withdraws it, and its promise rejects ABORTED. */
+export interface CallOptions {
+  signal?: AbortSignal | undefined
+}
+
+/**
+ * Where a new subscription starts (see README, `subscribe`). 'latest' (default): where this client stands (a
+ * position restored from `persist`), else live from now. 'earliest': the oldest retained message. An offset:
+ * that one first (an `epoch`, e.g. from `history()`, makes a replaced log an explicit epoch `gap`).
+ */
+export interface SubscribeOptions extends CallOptions {
+  from?: 'latest' | 'earliest' | number
+  /** The epoch `from` (an offset) is of. Without it, the offset is taken in whatever log the topic has now. */
+  epoch?: string
+  /** Also raise `presence` events for this topic (users joining and leaving it). Default false. */
+  presence?: boolean
+}
+
+/** One user in a topic's presence, with how many of their sessions are subscribed to it. */
+export interface PresenceUser {
+  user: string
+  sessions: number
+}
+/** A `presence` event: `user`'s first session joined `topic`, or their last one left it. */
+export interface PresenceEvent {
+  topic: string
+  user: string
+  joined: boolean
+}
+
+export interface HistoryOptions extends CallOptions {
+  /** The first offset wanted, or 'earliest'. Default: the newest `limit` messages. */
+  from?: 'earliest' | number
+  /** At most this many messages. Default and maximum: the server's (100 and 1,000 on the devserver). */
+  limit?: number
+}
+
+/** A topic's retained messages, from `history()`. */
+export interface History<T = unknown> {
+  /** The log the offsets are of. */
+  epoch: string
+  /** Oldest first. */
+  messages: { offset: number; data: T }[]
+  /** The topic's newest offset when it was read: more exist after the last message when it is larger. */
+  last: number
+  /** `from` was older than retention: offsets `from`..`to` are gone, and `messages` start after them. */
+  gap?: { reason: 'retention'; from: number; to: number }
 }
 
 export interface Message<T = unknown> {
@@ -75,6 +130,8 @@ export interface Message<T = unknown> {
   offset: number
   epoch: string
   data: T
+  /** The publisher's user id (its token's `sub`), set by the server; absent for server publishes and open servers. */
+  from?: string
 }
 export interface StateChange {
   from: ClientState
@@ -114,4 +171,5 @@ export interface ClientEvents<T = unknown> {
   gap: GapEvent
   reset: ResetEvent
   error: LifelineError
+  presence: PresenceEvent
 }

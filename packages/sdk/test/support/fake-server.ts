@@ -3,7 +3,7 @@
  * offsets and epochs, resume with replay, the @inbox topic, and hooks that make it misbehave on purpose. It
  * speaks the protocol as the devserver does, so SDK tests need no real socket and no real server.
  */
-import { decodeClientFrame, INBOX_TOPIC, type ClientFrame, type Hello, type Position, type ServerFrame } from '@lifeline/protocol'
+import { decodeClientFrame, INBOX_TOPIC, type ClientFrame, type From, type Hello, type ServerFrame } from '@lifeline/protocol'
 import { ws } from 'msw'
 import { vi } from 'vitest'
 
@@ -169,16 +169,20 @@ export class FakeServer {
     for (const [topic, pos] of Object.entries(h.subs)) this.subscribe(c, topic, pos)
   }
 
-  private subscribe(c: Conn, topic: string, pos: Position | null): void {
+  private subscribe(c: Conn, topic: string, start: From | null): void {
     const log = this.log(this.store(topic, c.session!))
     const head = log.base + log.data.length
+    // A start without a position ('earliest', an offset without an epoch) is placed in the current log, and
+    // `subscribed.after` says where (the protocol's From).
+    const placed = start !== null && (start === 'earliest' || start.epoch === undefined)
+    const pos = start === 'earliest' ? { offset: log.base, epoch: log.epoch } : start && { offset: placed ? Math.min(start.offset, head) : start.offset, epoch: start.epoch ?? log.epoch }
     let from = head + 1
     let gap: { reason: 'retention' | 'epoch'; from: number; to: number } | undefined
     if (pos && pos.epoch !== log.epoch) (gap = { reason: 'epoch', from: 1, to: log.base }), (from = log.base + 1)
     else if (pos && pos.offset < log.base) (gap = { reason: 'retention', from: pos.offset + 1, to: log.base }), (from = log.base + 1)
     else if (pos) from = this.hooks.replayFrom?.(topic, pos.offset) ?? pos.offset + 1
     c.subs.add(topic)
-    this.send(c, { t: 'subscribed', topic, offset: head, epoch: log.epoch, recovered: !gap, ...(gap ? { gap } : {}) })
+    this.send(c, { t: 'subscribed', topic, offset: head, epoch: log.epoch, recovered: !gap, ...(gap ? { gap } : {}), ...(placed ? { after: Math.max(from, log.base + 1) - 1 } : {}) })
     for (let off = Math.max(from, log.base + 1); off <= head; off++) {
       this.send(c, { t: 'msg', topic, offset: off, epoch: log.epoch, data: log.data[off - log.base - 1] })
     }
