@@ -3,10 +3,12 @@
  * `lifeline dev`: a local cluster (balancer + N node processes + store) for developing an app against.
  * `lifeline node`: one standalone node (behind HAProxy/nginx, on Redis), see src/node/main.ts.
  */
+import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { startCluster, type Cluster, type ClusterOptions } from './cluster/index.js'
 import { ClusterError, ClusterErrorCode } from './errors.js'
 import { NODE_DEFAULTS as N } from './node/options.js'
+import { parseApiKeys } from './security/api-keys.js'
 
 const HELP = `lifeline: keep WebSocket sessions alive through node crashes, deploys and frozen nodes.
 
@@ -27,12 +29,21 @@ lifeline dev options (default in brackets):
   --session-ttl-ms <ms>    session retention after the last touch [${N.sessionTtlMs}]
   --drain-timeout-ms <ms>  longest a drain (SIGTERM) may take [${N.drainTimeoutMs}]
   --max-frame-bytes <n>    largest frame a node accepts, else close 1009 [${N.maxFrameBytes}]
+  --api-key <key>          a key the HTTP API (/_lifeline/v1/) accepts; repeatable, or LIFELINE_API_KEYS=k1,k2
+                           [none: the API answers 403 API_DISABLED]
+  --jwt-secret <s>         require users' JWTs, HS256 with this secret [none: open, anyone may connect]
+  --jwt-public-key <file>  require users' JWTs, RS256/ES256, verified with this PEM or JWK public key
+  --jwt-issuer <iss>       accept only tokens with this iss; --jwt-audience <aud> likewise for aud
+  --on-connect <url>       POST each connection's { session, user, claims, resumed, node } here; 2xx lets it in
+  --on-send <url>          POST each client send(data) here (Idempotency-Key: <session>:<seq>) instead of echoing it
+  --webhook-timeout-ms <ms> longest a webhook call may take [${N.webhookTimeoutMs}]
   --admin-remote           serve the admin API to non-loopback clients too [off: it can kill nodes]
   --quiet                  do not print node output [off]
   -h, --help               this text
 
 Admin API on the balancer port: GET /_lifeline/api/nodes; POST /_lifeline/api/nodes (add);
-POST /_lifeline/api/nodes/<id>/kill|drain|freeze|thaw|restart; DELETE /_lifeline/api/nodes/<id>.
+POST /_lifeline/api/nodes/<id>/kill|drain|freeze|thaw|restart; DELETE /_lifeline/api/nodes/<id>;
+GET /_lifeline/api/events?after=<seq> (what happened, with times).
 Dashboard (the same controls in a page): http://<host>:<port>/ . Ctrl-C stops every node and the balancer.
 `
 
@@ -49,6 +60,14 @@ const DEV_FLAGS = {
   'session-ttl-ms': { type: 'string' },
   'drain-timeout-ms': { type: 'string' },
   'max-frame-bytes': { type: 'string' },
+  'api-key': { type: 'string', multiple: true },
+  'jwt-secret': { type: 'string' },
+  'jwt-public-key': { type: 'string' },
+  'jwt-issuer': { type: 'string' },
+  'jwt-audience': { type: 'string' },
+  'on-connect': { type: 'string' },
+  'on-send': { type: 'string' },
+  'webhook-timeout-ms': { type: 'string' },
   'admin-remote': { type: 'boolean' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -94,9 +113,45 @@ function devOptions(argv: string[]): (ClusterOptions & { quiet: boolean }) | 'he
     sessionTtlMs: integer('session-ttl-ms', values['session-ttl-ms'], 1),
     drainTimeoutMs: integer('drain-timeout-ms', values['drain-timeout-ms'], 0),
     maxFrameBytes: integer('max-frame-bytes', values['max-frame-bytes'], 1),
+    ...backendOptions(values),
     adminRemote: values['admin-remote'] ?? false,
     quiet: values.quiet ?? false,
   }
+}
+
+/** --api-key, --jwt-*, --on-*: the options for an app's backend (the HTTP API, JWT auth, webhooks). */
+function backendOptions(values: ReturnType<typeof parseArgs<{ options: typeof DEV_FLAGS }>>['values']): Pick<ClusterOptions, 'apiKeys' | 'auth' | 'webhooks'> {
+  const out: Pick<ClusterOptions, 'apiKeys' | 'auth' | 'webhooks'> = {}
+  const keys = [...parseApiKeys(process.env.LIFELINE_API_KEYS), ...(values['api-key'] ?? [])]
+  if (keys.length) out.apiKeys = keys
+  const secret = values['jwt-secret']
+  const file = values['jwt-public-key']
+  if (secret !== undefined && file !== undefined) throw new UsageError('--jwt-secret and --jwt-public-key: give one (HS256 with a secret, or RS256/ES256 with a public key)')
+  let publicKey: string | undefined
+  if (file !== undefined) {
+    try {
+      publicKey = readFileSync(file, 'utf8')
+    } catch (e) {
+      throw new UsageError(`--jwt-public-key: cannot read ${file} (${(e as Error).message})`)
+    }
+  }
+  if (secret !== undefined || publicKey !== undefined) {
+    out.auth = { jwt: { ...(secret !== undefined ? { secret } : { publicKey }), ...(values['jwt-issuer'] ? { issuer: values['jwt-issuer'] } : {}), ...(values['jwt-audience'] ? { audience: values['jwt-audience'] } : {}) } }
+  } else if (values['jwt-issuer'] || values['jwt-audience']) {
+    throw new UsageError('--jwt-issuer/--jwt-audience need --jwt-secret or --jwt-public-key')
+  }
+  const webhooks = {
+    ...(values['on-connect'] ? { connect: webhookUrl('on-connect', values['on-connect']) } : {}),
+    ...(values['on-send'] ? { send: webhookUrl('on-send', values['on-send']) } : {}),
+    ...(values['webhook-timeout-ms'] ? { timeoutMs: integer('webhook-timeout-ms', values['webhook-timeout-ms'], 1) } : {}),
+  }
+  if (Object.keys(webhooks).length) out.webhooks = webhooks
+  return out
+}
+
+function webhookUrl(name: string, text: string): string {
+  if (!/^https?:\/\/./.test(text)) throw new UsageError(`--${name}: expected an http:// or https:// URL, got "${text}"`)
+  return text
 }
 
 async function dev(argv: string[]): Promise<void> {
@@ -131,6 +186,15 @@ function printBanner(cluster: Cluster, options: ClusterOptions): void {
   console.log(`  admin:  ${cluster.adminUrl}/nodes`)
   console.log(`  dashboard: ${cluster.adminUrl.replace(/\/_lifeline\/api$/, '/')}`)
   for (const n of cluster.nodes) console.log(`  node ${n.id}: pid ${n.pid}, port ${n.port}, ${n.status}`)
+  const api = cluster.url.replace(/^ws/, 'http') + '/_lifeline/v1/'
+  console.log(options.auth
+    ? `  auth:   JWT required (${options.auth.jwt.secret !== undefined ? 'HS256' : 'RS256/ES256'}): a hello without a valid token is refused`
+    : '  auth:   none, the cluster is open: any client may connect and read or write any topic (--jwt-secret or --jwt-public-key to require tokens)')
+  console.log(options.apiKeys?.length
+    ? `  api:    ${api} (${options.apiKeys.length} key${options.apiKeys.length > 1 ? 's' : ''})`
+    : `  api:    off (${api} answers 403 API_DISABLED; --api-key to turn it on)`)
+  if (options.webhooks?.connect) console.log(`  on-connect: ${options.webhooks.connect}`)
+  if (options.webhooks?.send) console.log(`  on-send:    ${options.webhooks.send}`)
   console.log('Ctrl-C stops everything.')
 }
 

@@ -6,8 +6,10 @@
  * A code never changes meaning; new ones are only added.
  *
  * Not the protocol's codes (packages/protocol/src/codes.ts): those are what a Lifeline client sees on its
- * WebSocket; these are what a developer, a script or an HTTP client of the cluster sees. No name is in both
- * lists (test/errors.test.ts checks it), so a code means one thing wherever it is read.
+ * WebSocket; these are what a developer, a script or an HTTP client of the cluster sees. A name is in both lists
+ * only when it means the same thing in both (SHARED_WITH_PROTOCOL below: the HTTP API refuses a publish for the
+ * same reasons, in the same words, as a client's): test/errors.test.ts checks that no other name is, so a code
+ * means one thing wherever it is read.
  */
 export const ERROR_STATUS = {
   // --- the supervisor: ClusterError from startCluster and the Cluster methods; the admin API answers with the same ---
@@ -27,7 +29,10 @@ export const ERROR_STATUS = {
   // --- the admin API (/_lifeline/api/…, and the dashboard page) ---
   /** 405. The route exists but not with this HTTP method; the message names the methods it has. */
   METHOD_NOT_ALLOWED: 405,
-  /** 403. The request came from a non-loopback address and the cluster was not started with adminRemote. */
+  /**
+   * 403. Not allowed for who is asking: the admin API from a non-loopback address without adminRemote. (Shared:
+   * on a client's WebSocket, a call its token's `topics` do not allow.)
+   */
   FORBIDDEN: 403,
   /** 403. `Host` is not a loopback name or the cluster's host: a DNS-rebinding page, or a name the cluster was not started with. */
   HOST_NOT_ALLOWED: 403,
@@ -47,7 +52,32 @@ export const ERROR_STATUS = {
   BAD_REQUEST: 400,
   /** 500. Something failed on our side; the message says what, and it is logged. */
   INTERNAL: 500,
+
+  // --- the HTTP API for apps' backends (/_lifeline/v1/…, on every node's port): src/api/ ---
+  /** 403. The node has no API key configured (--api-key, LIFELINE_API_KEYS, apiKeys), so its API is off. */
+  API_DISABLED: 403,
+  /** 401. No `Authorization: Bearer <key>`, or a key the node does not have. (Shared: a client's token refused.) */
+  UNAUTHORIZED: 401,
+  /** 413. The request body (a publish's data) is over the node's maxFrameBytes, as a client's frame would be. (Shared.) */
+  MESSAGE_TOO_BIG: 413,
+  /** 400. The data nests deeper than MAX_DATA_DEPTH (64) levels, as a client's would be refused. (Shared.) */
+  DATA_TOO_DEEP: 400,
+  /** 400. The topic starts with `@`: those are the server's own (an inbox, presence), for no one to publish to. (Shared.) */
+  RESERVED_TOPIC: 400,
+  /**
+   * 503. The store did not answer: nothing was applied, or, if it was after all, a retry with the same
+   * idempotencyKey returns that first result. Safe to retry with the same key. (Shared.)
+   */
+  STORE_UNAVAILABLE: 503,
+  /** 409. This idempotencyKey was used within its retention for a publish of other data or to another topic. */
+  IDEMPOTENCY_CONFLICT: 409,
 } as const satisfies Record<string, number>
+
+/**
+ * Codes in both this table and the protocol's (ErrorCode), each meaning the same thing for an HTTP caller as for
+ * a client on its WebSocket. Only these may be in both (test/errors.test.ts).
+ */
+export const SHARED_WITH_PROTOCOL = ['FORBIDDEN', 'UNAUTHORIZED', 'MESSAGE_TOO_BIG', 'DATA_TOO_DEEP', 'RESERVED_TOPIC', 'STORE_UNAVAILABLE'] as const
 
 export type ClusterErrorCode = keyof typeof ERROR_STATUS
 

@@ -7,6 +7,8 @@
  *   cluster   startCluster: `lifeline dev` as an API, with its options and node records; ClusterError and
  *             ClusterErrorCode, every code the supervisor, admin API and balancer answer with (src/errors.ts).
  *   balancer  Balancer / createBalancer and HEALTH_DEFAULTS: the same sticky routing in front of nodes you run.
+ *   backend   createServerApi: a typed client of the HTTP API (also alone, as `@lifeline/devserver/api`), and the
+ *             types of the auth and webhook options.
  * Everything else (session tokens, the IPC store nodes of a cluster share, argument parsing) is internal: modules
  * import it by path, and it may change in any release.
  */
@@ -21,5 +23,11 @@ export { DEFAULT_RETENTION } from './store/retention.js'
 export type * from './store/types.js'
 export { startCluster, ClusterError, ClusterErrorCode } from './cluster/index.js'
 export type { Cluster, ClusterNode, ClusterOptions, ClusterNodeStatus, NodeProcessOptions } from './cluster/index.js'
+export type { ClusterEvent, ClusterEventKind, EventLog } from './cluster/index.js'
+export type { ClusterStats, StatsSnapshot, NodeSample, StoreState, NodeStoreState, StoreHealth, LastFault } from './cluster/index.js'
+export { createServerApi, ServerApiError } from './api/client.js'
+export type { ServerApi, ServerApiOptions, Published, HistoryAnswer, PresenceAnswer, DisconnectAnswer } from './api/client.js'
+export type { AuthOptions, JwtOptions } from './security/jwt.js'
+export type { WebhookOptions } from './node/webhooks.js'
 export { Balancer, createBalancer, HEALTH_DEFAULTS } from './balancer/index.js'
 export type { BalancerOptions, BackendAddress, BackendInfo, BackendChange, HealthOptions } from './balancer/index.js'

@@ -14,7 +14,7 @@ afterEach(() => {
 })
 
 /** Starts `lifeline dev` and resolves with its URL, admin URL and node pids once the banner is printed. */
-async function startDev(args: string[]): Promise<{ child: ChildProcess; url: string; admin: string; pids: number[] }> {
+async function startDev(args: string[]): Promise<{ child: ChildProcess; url: string; admin: string; pids: number[]; lines: string[] }> {
   const child = spawn(process.execPath, [CLI, 'dev', '--port', '0', '--quiet', ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
   running = child
   const lines: string[] = []
@@ -27,7 +27,7 @@ async function startDev(args: string[]): Promise<{ child: ChildProcess; url: str
   })
   const find = (re: RegExp): string => (lines.map((l) => re.exec(l)?.[1]).find(Boolean) as string) ?? ''
   const pids = lines.flatMap((l) => /node n\d+: pid (\d+)/.exec(l)?.[1] ?? []).map(Number)
-  return { child, url: find(/url:\s+(\S+)/), admin: find(/admin:\s+(\S+)/), pids }
+  return { child, url: find(/url:\s+(\S+)/), admin: find(/admin:\s+(\S+)/), pids, lines }
 }
 
 describe('lifeline CLI', () => {
@@ -38,6 +38,30 @@ describe('lifeline CLI', () => {
     }
     expect(out).toContain('[3]')
     expect(out).toContain('[8080]')
+  })
+
+  it('--help documents the flags for an app\'s backend', () => {
+    const out = spawnSync(process.execPath, [CLI, 'dev', '--help'], { encoding: 'utf8' }).stdout
+    for (const flag of ['--api-key', '--jwt-secret', '--jwt-public-key', '--jwt-issuer', '--jwt-audience', '--on-connect', '--on-send', '--webhook-timeout-ms']) expect(out).toContain(flag)
+  })
+
+  it('dev says when the cluster is open; with --jwt-secret and --api-key it requires tokens and serves the API through the balancer', async () => {
+    const open = await startDev(['--nodes', '1'])
+    expect(open.lines.find((l) => l.includes('auth:'))).toContain('none, the cluster is open')
+    expect(open.lines.find((l) => l.includes('api:'))).toContain('off')
+    const stopped = new Promise((resolve) => open.child.once('exit', resolve))
+    open.child.kill('SIGINT')
+    await stopped
+    const key = 'cli-test-api-key-0123456789'
+    const dev = await startDev(['--nodes', '1', '--api-key', key, '--jwt-secret', 'cli-test-jwt-secret-0123456789'])
+    expect(dev.lines.find((l) => l.includes('auth:'))).toContain('JWT required (HS256)')
+    expect(dev.lines.find((l) => l.includes('api:'))).toContain('(1 key)')
+    const res = await fetch(`${dev.url.replace(/^ws/, 'http')}/_lifeline/v1/publish`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ topic: 'cli', data: 1 }),
+    })
+    expect([res.status, await res.json()]).toEqual([200, { topic: 'cli', offset: 1, epoch: expect.any(String) }])
   })
 
   it('refuses a bad flag with exit 2 and says what to do', () => {

@@ -164,6 +164,11 @@ describe('node: resume', () => {
       append: (t, d) => inner.append(t, d),
       head: (t) => inner.head(t),
       read: (t, f, l) => inner.read(t, f, l),
+      appendOnce: (t, d, o) => inner.appendOnce(t, d, o),
+      updatePresence: (...a) => inner.updatePresence(...a),
+      listPresence: (t) => inner.listPresence(t),
+      touchNode: (n, ttl) => inner.touchNode(n, ttl),
+      nodes: () => inner.nodes(),
       subscribe(topic, listener) {
         listeners.push([topic, listener])
         offs.push(inner.subscribe(topic, listener))

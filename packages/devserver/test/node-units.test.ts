@@ -48,6 +48,20 @@ describe('lifeline node flags', () => {
     expect(parseNodeArgs(['--secret', 'flag'], { LIFELINE_SECRET: 'env' }).secret).toBe('flag')
   })
 
+  it('parses the backend flags, and keys and JWT secrets from the environment', () => {
+    const env = { LIFELINE_API_KEYS: 'env-key-0123456789abc, other-key-0123456789', LIFELINE_JWT_SECRET: 'from-env' }
+    const args = parseNodeArgs(['--api-key', 'flag-key-0123456789ab', '--jwt-issuer', 'app', '--on-connect', 'http://backend/connect', '--on-send', 'https://backend/send', '--webhook-timeout-ms', '800'], env)
+    expect(args.options).toMatchObject({
+      apiKeys: ['env-key-0123456789abc', 'other-key-0123456789', 'flag-key-0123456789ab'],
+      auth: { jwt: { secret: 'from-env', issuer: 'app' } },
+      webhooks: { connect: 'http://backend/connect', send: 'https://backend/send', timeoutMs: 800 },
+    })
+    expect(parseNodeArgs(['--jwt-public-key', '/keys/pub.pem'], {})).toMatchObject({ jwtPublicKeyFile: '/keys/pub.pem', options: { auth: { jwt: {} } } })
+    expect(parseNodeArgs([], {}).options.auth).toBeUndefined()
+    expect(() => parseNodeArgs(['--on-send', 'ftp://x'], {})).toThrow(/--on-send: expected an http/)
+    expect(() => parseNodeArgs(['--jwt-issuer', 'app'], {})).toThrow(/need --jwt-secret or --jwt-public-key/)
+  })
+
   it('refuses unknown flags, missing values and bad numbers with a message naming them', () => {
     expect(() => parseNodeArgs(['--nope', '1'], {})).toThrow(/unknown flag --nope/)
     expect(() => parseNodeArgs(['--port'], {})).toThrow(/--port needs a value/)

@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
+import { presenceTopic } from '../src/store/presence.js'
 import type { Retention, Store, StoredMessage } from '../src/store/types.js'
 import { waitFor } from './support/wait.js'
 
@@ -185,11 +186,12 @@ export function storeContract(name: string, makeStore: MakeStore, cleanup?: () =
     it('expires a session after its ttl, and touch keeps it alive', async () => {
       const store = await open()
       const [gone, kept] = [unique('gone'), unique('kept')]
+      // Both start with a 300 ms ttl; the touch right away gives `kept` 10 s. Only lower bounds are timed, so a slow
+      // machine cannot flip the result (an earlier version touched after 200 ms and failed when that sleep overran).
       await store.createSession(gone, 300, owner(1))
       await store.createSession(kept, 300, owner(1))
-      await sleep(200)
-      expect(await store.touchSession(kept, 1, 300)).toBe(true)
-      await sleep(200)
+      expect(await store.touchSession(kept, 1, 10_000)).toBe(true)
+      await sleep(700)
       expect(await store.claimSession(gone, TTL, claim(1, 2))).toEqual({ status: 'unknown' })
       expect(await store.apply({ session: gone, generation: 1, seq: 1, appends: [] })).toEqual({ status: 'unknown-session' })
       expect(await store.claimSession(kept, TTL, claim(1, 2))).toMatchObject({ status: 'claimed', record: { generation: 2 } })
@@ -222,6 +224,92 @@ export function storeContract(name: string, makeStore: MakeStore, cleanup?: () =
       expect(seenA.length).toBe(N + 1)
       offB()
       other()
+    })
+
+    it('stamps the session\'s user as `from` on every message of an apply, in reads and live; server appends carry none', async () => {
+      const store = await open()
+      const [sid, topic] = [unique('s'), unique('from')]
+      await store.createSession(sid, TTL, owner(1))
+      const live: StoredMessage[] = []
+      store.subscribe(topic, (m) => live.push(m))
+      await store.append(topic, 'probe')
+      await waitFor(() => live.length === 1, 'the probe', 5_000, 5)
+      const r = await store.apply({ session: sid, generation: 1, seq: 1, from: 'alice', appends: [{ topic, data: 'a' }, { topic, data: 'b' }] })
+      expect(r.status === 'applied' && r.messages.map((m) => m.from)).toEqual(['alice', 'alice'])
+      await store.apply({ session: sid, generation: 1, seq: 2, appends: [{ topic, data: 'anonymous' }] })
+      await waitFor(() => live.length === 4, 'the applied messages live', 5_000, 5)
+      const read = await store.read(topic, 1, 10)
+      expect(read.map((m) => [m.data, m.from])).toEqual([['probe', undefined], ['a', 'alice'], ['b', 'alice'], ['anonymous', undefined]])
+      expect(live.map((m) => [m.data, m.from])).toEqual(read.map((m) => [m.data, m.from]))
+    })
+
+    it('appendOnce appends once per key, however often and concurrently it is retried, and again once the key expired', async () => {
+      const store = await open()
+      const topic = unique('once')
+      const key = unique('key')
+      const once = { key, fingerprint: 'f1', ttlMs: 400 }
+      const first = await store.appendOnce(topic, { n: 1 }, once)
+      expect(first).toMatchObject({ topic, offset: 1, fingerprint: 'f1', repeated: false })
+      const retries = await Promise.all([1, 2, 3].map(() => store.appendOnce(topic, { n: 1 }, once)))
+      expect(retries.map((r) => [r.offset, r.epoch, r.repeated])).toEqual(retries.map(() => [1, first.epoch, true]))
+      // A retry that differs gets the first result back (with its fingerprint): the caller can tell it apart.
+      expect(await store.appendOnce(topic, { n: 2 }, { ...once, fingerprint: 'f2' })).toMatchObject({ offset: 1, fingerprint: 'f1', repeated: true })
+      const concurrent = unique('key')
+      const racing = await Promise.all([1, 2, 3, 4].map(() => store.appendOnce(topic, 'race', { key: concurrent, fingerprint: 'r', ttlMs: TTL })))
+      expect(racing.filter((r) => !r.repeated)).toHaveLength(1)
+      expect(new Set(racing.map((r) => r.offset))).toEqual(new Set([2]))
+      expect((await store.read(topic, 1, 10)).map((m) => m.data)).toEqual([{ n: 1 }, 'race'])
+      await sleep(550)
+      expect(await store.appendOnce(topic, { n: 1 }, once)).toMatchObject({ offset: 3, repeated: false })
+    })
+
+    it('presence: users by live session, one join for a user\'s first session and one leave for its last, across modes', async () => {
+      const store = await open()
+      const [topic, other] = [unique('room'), unique('room')]
+      const [a1, a2, b1, gone] = [unique('a1'), unique('a2'), unique('b1'), unique('gone')]
+      for (const sid of [a1, a2, b1]) await store.createSession(sid, TTL, owner(1))
+      const events: unknown[] = []
+      store.subscribe(presenceTopic(topic), (m) => events.push(m.data))
+      await store.append(presenceTopic(topic), 'probe')
+      await waitFor(() => events.length === 1, 'the presence probe', 5_000, 5)
+      events.length = 0
+
+      await store.updatePresence(a1, 'alice', [topic, other], 'add')
+      await store.updatePresence(a2, 'alice', [topic], 'add')
+      await store.updatePresence(a2, 'alice', [topic], 'add') // again: no change
+      await store.updatePresence(b1, 'bob', [topic], 'set')
+      // Short-lived, made just before it is listed, so a loaded machine still lists it before it expires.
+      await store.createSession(gone, 1_000, owner(1))
+      await store.updatePresence(gone, 'carol', [topic], 'add')
+      expect(await store.listPresence(topic)).toEqual([{ user: 'alice', sessions: 2 }, { user: 'bob', sessions: 1 }, { user: 'carol', sessions: 1 }])
+      expect(await store.listPresence(other)).toEqual([{ user: 'alice', sessions: 1 }])
+
+      await store.updatePresence(a1, 'alice', [topic], 'remove') // alice still has a2 there: no leave
+      await store.updatePresence(a1, 'alice', [], 'set') // a1 leaves `other` too: alice's last session there
+      expect(await store.listPresence(other)).toEqual([])
+      await store.updatePresence(a2, 'alice', [topic], 'remove')
+      // Carol's session expires: no longer listed, and the listing that finds it gone appends her leave.
+      await waitFor(async () => (await store.listPresence(topic)).length === 1, "carol's session to expire", 5_000, 50)
+      expect(await store.listPresence(topic)).toEqual([{ user: 'bob', sessions: 1 }])
+      await waitFor(() => events.length >= 5, 'the presence events', 5_000, 5)
+      await sleep(50) // a duplicate would arrive within this
+      expect(events).toEqual([
+        { user: 'alice', joined: true },
+        { user: 'bob', joined: true },
+        { user: 'carol', joined: true },
+        { user: 'alice', joined: false },
+        { user: 'carol', joined: false },
+      ])
+    })
+
+    it('lists the nodes whose touch has not expired', async () => {
+      const store = await open()
+      const [a, b] = [unique('node-a'), unique('node-b')]
+      await store.touchNode(a, TTL)
+      await store.touchNode(b, 300)
+      expect((await store.nodes()).filter((n) => n === a || n === b)).toEqual([a, b].sort())
+      await sleep(450)
+      expect((await store.nodes()).filter((n) => n === a || n === b)).toEqual([a])
     })
   })
 }

@@ -9,7 +9,10 @@
  *   POST   /_lifeline/api/nodes/:id/drain|freeze|thaw|restart → 200 { node }
  *   DELETE /_lifeline/api/nodes/:id             → 200 { removed: id }     drain, then forget
  *   GET    /_lifeline/api/sessions/:sid         → 200 { session, node }   which node serves it now
- *   GET    /  (or /_lifeline/)                  → the dashboard (dashboard.ts), a page over these routes
+ *   GET    /_lifeline/api/events?after=<seq>    → 200 { events }          the event log (cluster/events.ts)
+ *   GET    /_lifeline/api/stats?after=<ms>      → 200 StatsSnapshot       samples after that time (cluster/stats.ts)
+ *   GET    /  (or /_lifeline/)                  → the dashboard (dashboard/), a page over these routes;
+ *          /_lifeline/dashboard/<file>          its scripts and styles (dashboard/serve.ts)
  * Errors: { error: { code, message } }, with the code's status; codes and statuses are in ../errors.ts.
  */
 import type http from 'node:http'
@@ -18,7 +21,7 @@ import { guardRequest } from '../http/guard.js'
 import { originHost, parseHost, parseTarget, quoteInput } from '../http/parse.js'
 import type { Cluster } from '../cluster/types.js'
 import { routeAdmin, type AdminAction } from './routes.js'
-import { DASHBOARD_HTML, DASHBOARD_PATHS } from './dashboard.js'
+import { dashboardAsset, type DashboardAsset } from './dashboard/serve.js'
 
 const ADMIN_PREFIX = '/_lifeline/api/'
 
@@ -40,7 +43,14 @@ export function createAdminHandler(getCluster: () => Cluster | undefined, option
     if (!target) return replyError(res, ClusterErrorCode.BAD_REQUEST, `request target ${quoteInput(req.url)} is not a path (/…) or an absolute http:// URL`)
     const url = target.url
     const cluster = getCluster()
-    const dashboard = req.method === 'GET' && DASHBOARD_PATHS.has(url.pathname)
+    let asset: DashboardAsset | undefined
+    try {
+      asset = req.method === 'GET' ? dashboardAsset(url.pathname) : undefined
+    } catch (e) {
+      log(`[admin] ${(e as Error).message}`)
+      return replyError(res, ClusterErrorCode.INTERNAL, (e as Error).message)
+    }
+    const dashboard = asset !== undefined
     if ((!dashboard && !url.pathname.startsWith(ADMIN_PREFIX)) || !cluster) {
       return replyError(res, ClusterErrorCode.NOT_FOUND, `this port proxies WebSocket upgrades; the admin API is under ${ADMIN_PREFIX}nodes`)
     }
@@ -69,9 +79,13 @@ export function createAdminHandler(getCluster: () => Cluster | undefined, option
       const message = `origin ${String(req.headers.origin)} may not change this cluster; use the dashboard on this port, curl, or the API from Node`
       return replyError(res, ClusterErrorCode.CROSS_ORIGIN, message)
     }
-    if (dashboard) {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
-      return void res.end(DASHBOARD_HTML)
+    if (asset) {
+      // no-cache with an ETag, not no-store: a reload revalidates (a new version shows at once) and gets a 304
+      // for what did not change, rather than uPlot's 50 KB again.
+      const headers = { 'cache-control': 'no-cache', etag: asset.etag }
+      if (req.headers['if-none-match'] === asset.etag) return void res.writeHead(304, headers).end()
+      res.writeHead(200, { ...headers, 'content-type': asset.contentType, 'content-length': asset.body.length })
+      return void res.end(asset.body)
     }
     const action = routeAdmin(req.method ?? 'GET', url)
     if ('error' in action) return replyError(res, action.error.code, action.error.message)
@@ -106,6 +120,10 @@ async function run(cluster: Cluster, action: AdminAction): Promise<{ status: num
       }
       return { status: 200, body: { session: action.session, node: id } }
     }
+    case 'events':
+      return { status: 200, body: { events: cluster.events.list(action.after) } }
+    case 'stats':
+      return { status: 200, body: cluster.stats.snapshot(action.after) }
     case 'kill':
       await cluster.kill(action.id, action.signal)
       return { status: 200, body: { node: node(action.id) } }

@@ -7,6 +7,8 @@ export type AdminAction =
   | { kind: 'add' }
   | { kind: 'remove'; id: string }
   | { kind: 'session'; session: string }
+  | { kind: 'events'; after: number }
+  | { kind: 'stats'; after: number }
   | { kind: 'kill'; id: string; signal: NodeJS.Signals }
   | { kind: 'drain' | 'freeze' | 'thaw' | 'restart'; id: string }
 
@@ -14,7 +16,7 @@ export type AdminAction =
 export type AdminRouteError = { error: { code: Extract<ClusterErrorCode, 'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'BAD_OPTION' | 'BAD_REQUEST'>; message: string } }
 
 const NODE_ACTIONS = ['kill', 'drain', 'freeze', 'thaw', 'restart'] as const
-const ROUTES = 'GET|POST nodes, POST nodes/:id/{kill,drain,freeze,thaw,restart}, DELETE nodes/:id, GET sessions/:sid'
+const ROUTES = 'GET|POST nodes, POST nodes/:id/{kill,drain,freeze,thaw,restart}, DELETE nodes/:id, GET sessions/:sid, GET events?after=<seq>, GET stats?after=<ms>'
 /** kill's `?signal=`: the ones that make sense against a node. */
 const SIGNALS = new Set(['SIGKILL', 'SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGSTOP', 'SIGCONT'])
 
@@ -33,6 +35,18 @@ export function routeAdmin(method: string, url: URL): AdminAction | AdminRouteEr
     error: { code: ClusterErrorCode.METHOD_NOT_ALLOWED, message: `${method} ${url.pathname}: use ${allowed}` },
   })
   if (resource === 'sessions' && id && !verb) return method === 'GET' ? { kind: 'session', session: id } : wrongMethod('GET')
+  if (resource === 'events' && !id) {
+    if (method !== 'GET') return wrongMethod('GET')
+    const after = url.searchParams.get('after') ?? '0'
+    if (!/^\d{1,15}$/.test(after)) return { error: { code: ClusterErrorCode.BAD_OPTION, message: `after must be an event seq (an integer >= 0), got ${quoteInput(after)}` } }
+    return { kind: 'events', after: Number(after) }
+  }
+  if (resource === 'stats' && !id) {
+    if (method !== 'GET') return wrongMethod('GET')
+    const after = url.searchParams.get('after') ?? '0'
+    if (!/^\d{1,15}$/.test(after)) return { error: { code: ClusterErrorCode.BAD_OPTION, message: `after must be a sample time (ms since the epoch, an integer >= 0), got ${quoteInput(after)}` } }
+    return { kind: 'stats', after: Number(after) }
+  }
   if (resource !== 'nodes' || rest.length > 0) return notFound(url)
   if (!id) {
     if (method === 'GET') return { kind: 'list' }

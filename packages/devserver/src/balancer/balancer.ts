@@ -1,6 +1,9 @@
 /**
- * The balancer: one HTTP port that proxies WebSocket upgrades to nodes, sticky by session, and answers plain
- * HTTP with whatever `onRequest` serves (the supervisor mounts the admin API there).
+ * The balancer: one HTTP port that routes WebSocket upgrades to nodes, sticky by session, forwards the nodes'
+ * HTTP API (/_lifeline/v1/…, forward.ts) to one of them, and answers other plain HTTP with whatever `onRequest`
+ * serves (the supervisor mounts the admin API there). A connection to a node
+ * process of this one (the cluster's) is handed to it (handoff.ts): the node then talks to the client
+ * directly. Any other node is proxied to (tunnel.ts).
  *
  * Routing: `?sid=` present → rendezvous hashing over routable nodes (see rendezvous.ts); absent → least
  * connections (see spread.ts). Routable = health up and not draining. A node leaves routing on: 2 failed
@@ -10,16 +13,18 @@
 import { EventEmitter } from 'node:events'
 import http from 'node:http'
 import type { Duplex } from 'node:stream'
-import type { AddressInfo } from 'node:net'
+import { Socket, type AddressInfo } from 'node:net'
 import { pickRendezvous } from './rendezvous.js'
 import { LeastConnections } from './spread.js'
 import { ConnectionTable } from './connections.js'
 import { HEALTH_DEFAULTS, initialHealth, nextHealth, probe, type Health, type HealthOptions, type HealthState, type ProbeResult } from './health.js'
-import { rejectUpgrade, sessionIdOf } from './upgrade.js'
+import { rejectUpgrade, requestHead, sessionIdOf } from './upgrade.js'
 import { ClusterErrorCode, ERROR_STATUS, errorBody } from '../errors.js'
 import { answerClientError, guardRequest, SERVER_OPTIONS } from '../http/guard.js'
 import { parseTarget, quoteInput } from '../http/parse.js'
-import { openTunnel } from './tunnel.js'
+import { openTunnel, type TunnelEvents } from './tunnel.js'
+import { forwardRequest, type ForwardRoute } from './forward.js'
+import { API_PREFIX } from '../api/routes.js'
 import type { BackendAddress, BackendChange, BackendInfo, BalancerOptions } from './types.js'
 
 export type { BackendAddress, BackendChange, BackendInfo, BalancerOptions } from './types.js'
@@ -58,7 +63,16 @@ export class Balancer extends EventEmitter<{ change: [BackendChange] }> {
     this.closeOnDown = options.closeOnDown ?? true
     const log = options.log ?? ((line: string) => console.error(line))
     this.log = (line) => log(`[balancer] ${line}`)
-    this.server = http.createServer(SERVER_OPTIONS, guardRequest(options.onRequest ?? notFound, this.log))
+    const onRequest = options.onRequest ?? notFound
+    // The nodes' HTTP API is theirs: forwarded to one of them. Everything else is `onRequest`'s (the admin API).
+    const route: ForwardRoute = {
+      pick: (tried) => this.backendsById.get(this.route(undefined, tried) ?? ''),
+      refused: (id, err) => this.markDown(id, `refused (${err.code ?? err.message})`, false),
+    }
+    this.server = http.createServer(
+      SERVER_OPTIONS,
+      guardRequest((req, res) => ((req.url ?? '').startsWith(API_PREFIX) ? forwardRequest(req, res, route) : onRequest(req, res)), this.log),
+    )
     this.server.on('clientError', answerClientError)
     this.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head))
   }
@@ -198,7 +212,7 @@ export class Balancer extends EventEmitter<{ change: [BackendChange] }> {
     if (!backend) return rejectUpgrade(client, ClusterErrorCode.NO_NODE, 'no healthy node')
     if (client.destroyed) return
     const conn = this.table.open(backend.id, client, sid)
-    conn.upstream = openTunnel(req, client, head, backend, {
+    const events: TunnelEvents = {
       identified: (sessionId) => this.table.identify(conn, sessionId),
       closed: () => {
         conn.destroy()
@@ -216,7 +230,13 @@ export class Balancer extends EventEmitter<{ change: [BackendChange] }> {
         tried.add(backend.id)
         this.connect(req, client, head, sid, tried)
       },
-    })
+    }
+    if (backend.handoff && client instanceof Socket) {
+      conn.handedOff = true
+      backend.handoff.pass(conn.serial, client, Buffer.concat([Buffer.from(requestHead(req), 'latin1'), head]), events)
+    } else {
+      conn.upstream = openTunnel(req, client, head, backend, events)
+    }
   }
 
   private probeAll(): void {

@@ -4,11 +4,14 @@
  */
 import type { Duplex } from 'node:stream'
 import type { Socket } from 'node:net'
+import { cutHandedOff } from './handoff.js'
 
 export class Connection {
   /** Learned from the node's welcome frame; until then the `?sid=` the client asked for, if any. */
   sessionId: string | undefined
   upstream: Socket | undefined
+  /** Passed to the node process (handoff.ts): the node holds the client's socket too, so closing ours is not enough. */
+  handedOff = false
   private closed = false
 
   constructor(
@@ -25,6 +28,7 @@ export class Connection {
   destroy(): void {
     if (this.closed) return
     this.closed = true
+    if (this.handedOff) return cutHandedOff(this.client as Socket)
     this.client.destroy()
     this.upstream?.destroy()
   }

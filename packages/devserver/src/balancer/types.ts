@@ -1,14 +1,20 @@
 /** The balancer's public shapes: its options, the nodes it routes to, and the change events it emits. */
 import type http from 'node:http'
 import type { Health, HealthOptions } from './health.js'
+import type { Handoff } from './handoff.js'
 
 export interface BackendAddress {
   id: string
   host: string
   port: number
+  /**
+   * A node process of this one (the cluster's): connections are passed to it (handoff.ts) rather than
+   * proxied to host:port. Absent: proxied (tunnel.ts), for nodes anywhere.
+   */
+  handoff?: Handoff
 }
 
-export interface BackendInfo extends BackendAddress {
+export interface BackendInfo extends Omit<BackendAddress, 'handoff'> {
   health: Health
   /** Taken out of routing because it is leaving (supervisor drain or the node's own healthz). */
   draining: boolean

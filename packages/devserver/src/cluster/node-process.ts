@@ -1,15 +1,19 @@
 /**
- * One node process: fork it, host the memory store for it over IPC, wait until it says it listens, forward its
- * output line by line, and know when it exited. No policy (restarts, routing): that is the supervisor's.
+ * One node process: fork it, host the memory store for it (store-link.ts), hand it connections (balancer/handoff.ts),
+ * wait until it says it listens, forward its output line by line, and know when it exited. No policy (restarts, routing): that is the supervisor's.
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { hostIpcStore } from '../store/ipc-host.js'
+import { StoreLink, STORE_SOCKET_ENV } from './store-link.js'
+import { HandoffChannel } from '../balancer/handoff.js'
 import type { Store } from '../store/types.js'
 import { ClusterError, ClusterErrorCode } from '../errors.js'
 import type { NodeProcessOptions } from './types.js'
+import { isStatsReport, type StatsReport } from '../node/stats.js'
+import { FAULTS_TAG, isFaultsMessage, type FaultsToNode } from '../faults/messages.js'
+import type { FaultState } from '../faults/options.js'
 
 export interface SpawnOptions extends NodeProcessOptions {
   id: string
@@ -34,7 +38,10 @@ export class NodeProcess {
   exit: Exit | undefined
   /** The node's own port, once it listens. */
   port: number | undefined
+  /** Where the balancer passes this node its connections. */
+  readonly handoff: HandoffChannel
   private readonly recent: string[] = []
+  private faultSerial = 0
 
   constructor(readonly options: SpawnOptions) {
     const storeFlag = typeof options.store === 'string' ? options.store : 'ipc'
@@ -47,11 +54,29 @@ export class NodeProcess {
       ['--max-frame-bytes', options.maxFrameBytes],
     ]
     for (const [flag, value] of flags) if (value !== undefined) args.push(flag, String(value))
+    const jwt = options.auth?.jwt
+    const named: [string, string | undefined][] = [
+      ['--jwt-issuer', jwt?.issuer as string | undefined],
+      ['--jwt-audience', jwt?.audience as string | undefined],
+      ['--on-connect', options.webhooks?.connect],
+      ['--on-send', options.webhooks?.send],
+      ['--webhook-timeout-ms', options.webhooks?.timeoutMs === undefined ? undefined : String(options.webhooks.timeoutMs)],
+    ]
+    for (const [flag, value] of named) if (value !== undefined) args.push(flag, value)
     // Pipes, not inherit: output is prefixed with the node id, and a test run can drop it.
     // The secret goes in the environment, not argv: argv is world-readable in `ps` and /proc.
-    const env = { ...process.env, LIFELINE_SECRET: options.secret }
+    const env: NodeJS.ProcessEnv = { ...process.env, LIFELINE_SECRET: options.secret }
+    // Keys and JWT secrets likewise; unset ones are removed, so a node never takes them from this process's own env.
+    for (const name of ['LIFELINE_API_KEYS', 'LIFELINE_JWT_SECRET', 'LIFELINE_JWT_PUBLIC_KEY']) delete env[name]
+    if (options.apiKeys?.length) env.LIFELINE_API_KEYS = options.apiKeys.join(',')
+    if (jwt?.secret !== undefined) env.LIFELINE_JWT_SECRET = jwt.secret
+    if (jwt?.publicKey !== undefined) env.LIFELINE_JWT_PUBLIC_KEY = typeof jwt.publicKey === 'string' ? jwt.publicKey : JSON.stringify(jwt.publicKey)
+    // The store goes over a socket of its own, not the fork() channel the balancer passes connections on.
+    const link = typeof options.store === 'string' ? undefined : new StoreLink(options.store)
+    if (link) env[STORE_SOCKET_ENV] = link.path
     this.child = fork(options.entry, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env })
-    const detach = typeof options.store === 'string' ? () => {} : hostIpcStore(options.store, this.child)
+    const detach = (): void => link?.close()
+    this.handoff = new HandoffChannel(this.child)
     this.forward(this.child.stdout, 'stdout')
     this.forward(this.child.stderr, 'stderr')
     this.exited = new Promise((resolve) => {
@@ -118,6 +143,40 @@ export class NodeProcess {
       if (state === undefined || (state === 'T') === want) return
       await new Promise((resolve) => setTimeout(resolve, 2))
     }
+  }
+
+  /**
+   * Hand the node its whole network-fault state (faults/messages.ts); resolves once it says it applied it, or
+   * after `timeoutMs` (a frozen node applies it when it runs again; an exited one never), or rejects with the
+   * node's reason if it refused it. Only for a node that is listening: it takes the message from then on.
+   */
+  setFaults(state: FaultState, timeoutMs: number): Promise<void> {
+    const serial = ++this.faultSerial
+    return new Promise((resolve, reject) => {
+      const done = (error?: Error): void => {
+        clearTimeout(timer)
+        this.child.off('message', onMessage)
+        if (error) reject(error)
+        else resolve()
+      }
+      const onMessage = (raw: unknown): void => {
+        if (!isFaultsMessage(raw) || raw.serial !== serial || raw.kind === 'set') return
+        done(raw.kind === 'refused' ? new ClusterError(ClusterErrorCode.BAD_OPTION, `node ${this.id} refused the impairment: ${raw.error}`) : undefined)
+      }
+      const timer = setTimeout(() => done(), timeoutMs)
+      this.child.on('message', onMessage)
+      void this.exited.then(() => done())
+      const message: FaultsToNode = { lifeline: FAULTS_TAG, kind: 'set', serial, state }
+      if (!this.alive || !this.child.connected) return done()
+      this.child.send(message, (err) => err && done())
+    })
+  }
+
+  /** Calls `listener` with each counters report the node sends (node/stats.ts), about once a second. */
+  onStats(listener: (report: StatsReport) => void): void {
+    this.child.on('message', (message: unknown) => {
+      if (isStatsReport(message)) listener(message)
+    })
   }
 
   /** Sends a signal if the process is alive; false if it was already gone. */

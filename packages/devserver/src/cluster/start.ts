@@ -4,6 +4,8 @@
  */
 import { Balancer } from '../balancer/index.js'
 import { randomSecret } from '../security/token.js'
+import { apiKeyMatcher } from '../security/api-keys.js'
+import { createVerifier } from '../security/jwt.js'
 import { MemoryStore } from '../store/memory.js'
 import type { Store } from '../store/types.js'
 import { createAdminHandler } from '../admin/api.js'
@@ -22,6 +24,19 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   }
   const store: Store | string = spec === 'memory' ? new MemoryStore({ retention: options.retention }) : spec
   const ownsStore = spec === 'memory'
+  // Checked here, where the option is named, rather than by every node process as it fails to start.
+  if (options.apiKeys?.some((k) => typeof k !== 'string' || k.includes(','))) {
+    throw new ClusterError(ClusterErrorCode.BAD_OPTION, 'apiKeys: every key must be a string without commas (nodes get them comma-separated, as LIFELINE_API_KEYS)')
+  }
+  try {
+    if (options.apiKeys?.length) apiKeyMatcher(options.apiKeys)
+    if (options.auth) createVerifier(options.auth)
+  } catch (e) {
+    throw new ClusterError(ClusterErrorCode.BAD_OPTION, (e as Error).message)
+  }
+  for (const name of ['issuer', 'audience'] as const) {
+    if (Array.isArray(options.auth?.jwt[name])) throw new ClusterError(ClusterErrorCode.BAD_OPTION, `auth.jwt.${name}: one string for a cluster (createNode takes a list)`)
+  }
   const resolved = {
     ...options,
     host: options.host ?? '127.0.0.1',

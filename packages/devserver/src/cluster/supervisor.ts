@@ -9,6 +9,9 @@ import { NODE_DEFAULTS } from '../node/options.js'
 import { startChaos } from './chaos.js'
 import { ClusterError, ClusterErrorCode } from '../errors.js'
 import { nodeStatus, type Life } from './lifecycle.js'
+import { EventLog } from './events.js'
+import { ClusterStats, type StoreInfo } from './stats.js'
+import { MemoryStore } from '../store/memory.js'
 import { NodeProcess } from './node-process.js'
 import type { Cluster, ClusterNode, ClusterOptions } from './types.js'
 
@@ -39,6 +42,8 @@ const EXIT_GRACE_MS = 5_000
 const NON_FATAL = new Set<NodeJS.Signals>(['SIGSTOP', 'SIGCONT', 'SIGTSTP', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'])
 
 export class Supervisor implements Cluster {
+  readonly events = new EventLog()
+  readonly stats: ClusterStats
   private readonly slots = new Map<string, Slot>()
   private nextId = 1
   private stopping: Promise<void> | undefined
@@ -58,11 +63,15 @@ export class Supervisor implements Cluster {
   ) {
     // Nodes also exit when their IPC channel closes; this covers a supervisor that exits without stop().
     process.once('exit', this.killAllOnExit)
+    this.stats = new ClusterStats({ nodes: () => this.nodes, events: this.events, store: () => describeStore(store) })
+    this.stats.start()
     // Routing changes are what a developer watching a failover wants to see, with the reason.
     balancer.on('change', (c) => {
-      if (this.stopping || (c.reason.startsWith('added') && c.closed === 0)) return // a start is routine
+      if (this.stopping) return
       const closed = c.closed > 0 ? `, closed ${c.closed} connections` : ''
       const state = c.health === 'down' ? 'down' : c.draining ? 'draining' : 'up'
+      this.events.record('routing', c.id, `${state} (${c.reason})${closed}`, { health: c.health, draining: c.draining, reason: c.reason, closed: c.closed })
+      if (c.reason.startsWith('added') && c.closed === 0) return // a start is routine: logged, not printed
       this.log(`[balancer] ${c.id} ${state} (${c.reason})${closed}`)
     })
   }
@@ -82,6 +91,7 @@ export class Supervisor implements Cluster {
     if (signal === 'SIGSTOP') return this.freeze(id) // same signal, and the status says frozen
     if (signal === 'SIGCONT') return this.thaw(id)
     const [slot, proc] = this.live(id)
+    this.events.record('action', id, `kill ${signal}`, { action: 'kill', signal })
     // The node drains on these: out of routing first, as drain() does, so its clients do not come straight back.
     if (signal === 'SIGTERM' || signal === 'SIGINT') this.balancer.setDraining(id, true, `${signal} sent`)
     proc.signal(signal)
@@ -96,6 +106,7 @@ export class Supervisor implements Cluster {
 
   async drain(id: string): Promise<void> {
     const [slot, proc] = this.live(id)
+    this.events.record('action', id, 'drain', { action: 'drain' })
     this.move(slot, { type: 'draining', proc })
     // Out of routing first, so the clients the node closes with 1012 reconnect to the others, not back to it.
     this.balancer.setDraining(id, true)
@@ -106,6 +117,7 @@ export class Supervisor implements Cluster {
 
   async freeze(id: string): Promise<void> {
     const [slot, proc] = this.live(id)
+    this.events.record('action', id, 'freeze', { action: 'freeze' })
     proc.signal('SIGSTOP')
     // A draining node stays draining: its exit is still expected, and drain() SIGKILLs it if it never comes.
     if (slot.life.type === 'starting' || slot.life.type === 'running') this.move(slot, { type: 'frozen', proc })
@@ -116,6 +128,7 @@ export class Supervisor implements Cluster {
 
   async thaw(id: string): Promise<void> {
     const [slot, proc] = this.live(id)
+    this.events.record('action', id, 'thaw', { action: 'thaw' })
     proc.signal('SIGCONT')
     if (slot.life.type === 'frozen') this.move(slot, awake(proc))
     await proc.stopped(false)
@@ -124,12 +137,14 @@ export class Supervisor implements Cluster {
   async addNode(): Promise<ClusterNode> {
     this.assertRunning()
     const slot = this.newSlot()
+    this.events.record('action', slot.id, 'add', { action: 'add' })
     await this.launch(slot)
     return this.snapshot(slot)
   }
 
   async removeNode(id: string): Promise<void> {
     const slot = this.slot(id)
+    this.events.record('action', id, 'remove', { action: 'remove' })
     if (isAlive(slot.life)) await this.drain(id)
     this.slots.delete(id)
     this.balancer.remove(id)
@@ -137,6 +152,7 @@ export class Supervisor implements Cluster {
 
   async restart(id: string): Promise<ClusterNode> {
     const slot = this.slot(id)
+    this.events.record('action', id, 'restart', { action: 'restart' })
     const before = procOf(slot.life)
     if (isAlive(slot.life)) await this.drain(id)
     // Two restarts at once (a user and the chaos loop, say) start one process, not two for one id.
@@ -156,6 +172,7 @@ export class Supervisor implements Cluster {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.stopChaos()
+      this.stats.stop()
       const procs = [...this.procs]
       for (const proc of procs) proc.signal('SIGKILL')
       await Promise.all(procs.map((p) => p.exited))
@@ -201,8 +218,12 @@ export class Supervisor implements Cluster {
       sessionTtlMs: o.sessionTtlMs,
       drainTimeoutMs: o.drainTimeoutMs,
       maxFrameBytes: o.maxFrameBytes,
+      apiKeys: o.apiKeys,
+      auth: o.auth,
+      webhooks: o.webhooks,
     })
     this.procs.add(proc)
+    proc.onStats((report) => this.stats.report(slot.id, report))
     this.move(slot, { type: 'starting', proc })
     slot.startedAt = Date.now()
     void proc.exited.then((exit) => {
@@ -223,7 +244,7 @@ export class Supervisor implements Cluster {
     // listening) and is routed to like any other; its health checks take it out.
     if (slot.life.type === 'draining') return
     if (slot.life.type === 'starting') this.move(slot, { type: 'running', proc })
-    this.balancer.add({ id: slot.id, host: '127.0.0.1', port })
+    this.balancer.add({ id: slot.id, host: '127.0.0.1', port, ...(o.routing === 'proxy' ? {} : { handoff: proc.handoff }) })
   }
 
   /** restart: true. See RESTART_BACKOFF. */
@@ -240,7 +261,13 @@ export class Supervisor implements Cluster {
    * exit after a restart) never get here: every caller checks `procOf(slot.life)` first.
    */
   private move(slot: Slot, next: Life): void {
+    const from = slot.life.type
     slot.life = next
+    if (from !== next.type) {
+      const exit = next.type === 'exited' ? next.proc.exit : undefined
+      const why = exit ? ` (${exit.signal ?? `code ${exit.code}`})` : ''
+      this.events.record('node', slot.id, `${from} → ${next.type}${why}`, { from, to: next.type, ...(exit ? { exit } : {}), pid: procOf(next)?.pid })
+    }
   }
 
   /**
@@ -291,6 +318,17 @@ export class Supervisor implements Cluster {
 
 export function defaultLog(line: string, stream: 'stdout' | 'stderr'): void {
   if (stream === 'stderr') process.stderr.write(line + '\n')
+}
+
+/** The store as the dashboard names it; a Redis URL without its credentials. */
+function describeStore(store: Store | string): StoreInfo {
+  if (store instanceof MemoryStore) return { kind: 'memory', where: 'in the supervisor', retainedBytes: store.retainedBytes }
+  if (typeof store !== 'string') return { kind: 'custom', where: 'a Store object, in the supervisor' }
+  try {
+    return { kind: 'redis', where: new URL(store).host }
+  } catch {
+    return { kind: 'redis', where: 'redis' }
+  }
 }
 
 function procOf(life: Life): NodeProcess | undefined {

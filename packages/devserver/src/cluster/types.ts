@@ -1,5 +1,9 @@
 /** The supervisor's public shapes: options, node records, the cluster handle. */
 import type { Store } from '../store/types.js'
+import type { EventLog } from './events.js'
+import type { ClusterStats } from './stats.js'
+import type { AuthOptions } from '../security/jwt.js'
+import type { WebhookOptions } from '../node/webhooks.js'
 
 /**
  * starting: spawned, not yet listening. up: listening and passing health checks. down: alive but failing
@@ -15,7 +19,7 @@ export interface ClusterNode {
   /** The node's own port (clients use the balancer's); undefined until it listens. */
   port: number | undefined
   status: ClusterNodeStatus
-  /** Live client connections the balancer proxies to it. */
+  /** Live client connections the balancer routed to it. */
   connections: number
 }
 
@@ -26,6 +30,12 @@ export interface NodeProcessOptions {
   sessionTtlMs?: number
   drainTimeoutMs?: number
   maxFrameBytes?: number
+  /** The HTTP API's keys (createNode `apiKeys`), given to nodes in their environment. Default none: the API is off. */
+  apiKeys?: string[]
+  /** Require users' JWTs (createNode `auth`); the key or secret goes to nodes in their environment. Default: open. */
+  auth?: AuthOptions
+  /** Webhooks for a backend that is not Node (createNode `webhooks`). Default: none. */
+  webhooks?: WebhookOptions
 }
 
 export interface ClusterOptions extends NodeProcessOptions {
@@ -63,6 +73,13 @@ export interface ClusterOptions extends NodeProcessOptions {
   adminRemote?: boolean
   /** Node entry script. Default: dist/node/main.js of this package. */
   nodeEntry?: string
+  /**
+   * How the balancer reaches its node processes. `handoff` (default): each upgraded connection's socket is
+   * passed to the node (balancer/handoff.ts), which then talks to the client directly; the bench's profile
+   * had proxying as most of the supervisor's CPU. `proxy`: every byte goes through the balancer over a second
+   * TCP connection, as with a balancer on another machine (HAProxy in production).
+   */
+  routing?: 'handoff' | 'proxy'
 }
 
 export interface Cluster {
@@ -91,6 +108,13 @@ export interface Cluster {
   restart(id: string): Promise<ClusterNode>
   /** restart() every live node, one after the other. */
   rollingRestart(): Promise<void>
+  /** Every node state change, routing change and action, with times (events.ts); also GET /_lifeline/api/events. */
+  readonly events: EventLog
+  /**
+   * Per node and second: connections, messages in/out, resumes; the store as nodes see it; the reconnect times of
+   * the last fault (stats.ts). `stats.snapshot(after?)` is also GET /_lifeline/api/stats.
+   */
+  readonly stats: ClusterStats
   /** The node holding the session's live connection now (through the balancer), or undefined. */
   nodeOf(sessionId: string): string | undefined
   /** Kill every node, close the balancer and the store; resolves when nothing is left running. */

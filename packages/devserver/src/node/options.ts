@@ -5,11 +5,14 @@
 import type { IncomingMessage, Server } from 'node:http'
 import { DEFAULT_LIMITS, type Hello } from '@lifeline/protocol'
 import type { Store } from '../store/types.js'
+import type { AuthOptions } from '../security/jwt.js'
 import type { RateLimit } from './core/rate-limit.js'
+import type { WebhookOptions } from './webhooks.js'
 
 /** What `onMessage` gets for one `send`. Its publishes commit in the same atomic apply as the send's seq. */
 export interface MessageContext {
-  session: { id: string }
+  /** `user`: the sender's token `sub`, when the node requires tokens (`auth`). */
+  session: { id: string; user?: string }
   /** The node handling the send. */
   node: string
   /** Append `data` to `topic` when the send commits. Topics starting with `@` are refused (throws). */
@@ -69,8 +72,24 @@ export interface NodeOptions {
   handlerTimeoutMs?: number
   /** Refuse a hello (close 4401 with the reason). Default: accept everyone. */
   authorize?: AuthorizeHook
-  /** Handle `send`. Default: echo the data to the sender's own inbox. */
+  /** Handle `send`. Default: echo the data to the sender's own inbox. Not with `webhooks.send`, which replaces it. */
   onMessage?: MessageHandler
+  /**
+   * Require a JWT in every hello (`--jwt-secret`, `--jwt-public-key`): security/jwt.ts says what is checked.
+   * Default: none, the node is open (any client may read and write any topic, and `msg.from` is never set).
+   */
+  auth?: AuthOptions
+  /**
+   * Keys the HTTP API (/_lifeline/v1/…) accepts as `Authorization: Bearer <key>` (`--api-key`, LIFELINE_API_KEYS).
+   * Default: none, and the API answers 403 API_DISABLED: it publishes to any topic and disconnects any user.
+   */
+  apiKeys?: string[]
+  /** Webhooks for a backend that is not Node (`--on-connect`, `--on-send`): node/webhooks.ts. Default: none. */
+  webhooks?: WebhookOptions
+  /** How long the HTTP API's publish remembers an idempotencyKey, ms. */
+  idempotencyTtlMs?: number
+  /** How long the HTTP API's disconnect waits for every node's count, ms. */
+  disconnectTimeoutMs?: number
   /** Log lines (one event each). Default: none. */
   log?: (line: string) => void
 }
@@ -98,6 +117,25 @@ export const NODE_DEFAULTS = {
    * that never resolves) no longer stalls its session for good.
    */
   handlerTimeoutMs: 10_000,
+  /**
+   * A webhook's whole round trip (webhooks.timeoutMs). Well inside a client's 10 s connect timeout, so a hello
+   * whose connect webhook hangs is refused (retryably) before the client gives up on its own; a send webhook
+   * that slow holds its session's later writes, so not longer.
+   */
+  webhookTimeoutMs: 5_000,
+  /**
+   * How long POST /_lifeline/v1/publish remembers an `idempotencyKey`: a retry within it returns the first
+   * result and appends nothing. 24 hours, as Stripe keeps its keys: a backend's retries, a job queue's
+   * redelivery hours later, a replay after an outage all fall inside it. (The memory store also keeps at most
+   * 100,000 keys: store/once.ts.)
+   */
+  idempotencyTtlMs: 24 * 3_600_000,
+  /**
+   * POST /_lifeline/v1/disconnect waits this long for every live node to say how many connections it closed;
+   * a node that has not answered by then (frozen, cut off) is left out of `closed`. Nodes answer in
+   * milliseconds over the store; 2 s is the Redis store's own command timeout.
+   */
+  disconnectTimeoutMs: 2_000,
   /** 0: any free port (read `node.port`); 127.0.0.1: not exposed to the network by accident. */
   port: 0,
   host: '127.0.0.1',
@@ -107,8 +145,11 @@ export const NODE_DEFAULTS = {
 export type ResolvedNodeOptions = typeof NODE_DEFAULTS & Omit<NodeOptions, keyof typeof NODE_DEFAULTS> & { onMessage: MessageHandler }
 
 export function resolveNodeOptions(o: NodeOptions): ResolvedNodeOptions {
+  if (o.webhooks?.send !== undefined && o.onMessage !== undefined) {
+    throw new TypeError('createNode: give onMessage or webhooks.send, not both: each handles every send')
+  }
   const defined = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as NodeOptions
-  const r = { ...NODE_DEFAULTS, ...defined, onMessage: o.onMessage ?? echoToInbox }
+  const r = { ...NODE_DEFAULTS, ...defined, webhookTimeoutMs: o.webhooks?.timeoutMs ?? NODE_DEFAULTS.webhookTimeoutMs, onMessage: o.onMessage ?? echoToInbox }
   for (const [name, v] of Object.entries(r)) {
     if (typeof v === 'number' && !(v >= 0)) throw new TypeError(`createNode: ${name} must be a number >= 0, got ${v}`)
   }

@@ -7,14 +7,20 @@
 import type { IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import type { WebSocket } from 'ws'
-import { CloseCode, isReservedTopic, type Hello } from '@lifeline/protocol'
+import { CloseCode, isReservedTopic } from '@lifeline/protocol'
+import type { Verifier } from '../security/jwt.js'
 import type { Store } from '../store/types.js'
 import { ConnectionCore } from './core/connection.js'
 import { REPLAY_HIGH_WATER } from './core/subscription.js'
+import type { Verified } from './core/identity.js'
 import type { CoreConfig, Effect, HandlerOutcome, Input, StoreCall } from './core/types.js'
 import type { TopicHub } from './hub.js'
 import type { MessageContext, ResolvedNodeOptions } from './options.js'
 import { Output } from './output.js'
+import { ClientLink } from './link.js'
+import type { ImpairOptions } from '../faults/options.js'
+import type { NodeStats } from './stats.js'
+import { connectVerdict, sendOutcome } from './webhooks.js'
 
 /** After our close frame, how long a silent peer may take to answer before the socket is destroyed. */
 const CLOSE_GRACE_MS = 2_000
@@ -31,6 +37,10 @@ export interface SocketHost {
   readonly hub: TopicHub
   readonly options: ResolvedNodeOptions
   readonly core: CoreConfig
+  /** Verifies users' tokens (security/jwt.ts), when the node requires them. */
+  readonly verify: Verifier | undefined
+  /** The node's counters for the dashboard (stats.ts). */
+  readonly stats: NodeStats
   log(line: string): void
   /** `socket` now serves `session`: an older socket of it on this node is superseded. */
   own(socket: ClientSocket, session: string): void
@@ -53,6 +63,8 @@ export class ClientSocket {
    */
   private request: IncomingMessage | undefined
   private readonly socket: Socket
+  /** Only while this connection is impaired (network faults, link.ts): every path below tests it and goes on. */
+  private link: ClientLink | undefined
 
   constructor(
     private readonly ws: WebSocket,
@@ -63,19 +75,24 @@ export class ClientSocket {
     const socket = (this.socket = request.socket)
     this.output = new Output(
       {
-        send: (text, written) => ws.send(text, written && (() => written())),
-        buffered: () => ws.bufferedAmount,
-        onceDrained: (fn) => socket.once('drain', fn),
+        send: (text, written) => (this.link ? this.link.send(text, written) : ws.send(text, written && (() => written()))),
+        buffered: () => (this.link ? ws.bufferedAmount + this.link.buffered : ws.bufferedAmount),
+        onceDrained: (fn) => (this.link ? this.link.onceDrained(fn) : socket.once('drain', fn)),
       },
       host.options.maxBufferedBytes,
       () => this.finish(CloseCode.SLOW_CONSUMER, 'slow consumer: too much unsent output'),
     )
     this.core = new ConnectionCore(host.core, Date.now())
     this.closed = new Promise((resolve) => ws.once('close', () => resolve()))
-    ws.on('message', (data: Buffer) => this.run({ type: 'frame', text: data.toString('utf8'), bytes: data.length }))
+    ws.on('message', (data: Buffer) => {
+      if (this.link) this.link.frame(data.toString('utf8'), data.length)
+      else this.run({ type: 'frame', text: data.toString('utf8'), bytes: data.length })
+    })
     // ws reports protocol violations (oversized → 1009, bad UTF-8 → 1007) as errors and closes by itself.
     ws.on('error', (e) => host.log(`connection error: ${e.message}`))
     ws.once('close', () => {
+      this.link?.dispose()
+      this.link = undefined
       this.run({ type: 'socket-closed' })
       for (const off of this.listening.values()) off()
       this.listening.clear()
@@ -85,6 +102,11 @@ export class ClientSocket {
 
   get session(): string | undefined {
     return this.core.held?.session
+  }
+
+  /** The user of the connection's verified token, if any. */
+  get user(): string | undefined {
+    return this.core.user
   }
 
   /** Feed the core one input and carry out what it asks, in order (effects of re-entrant inputs queue behind). */
@@ -112,6 +134,18 @@ export class ClientSocket {
     this.run({ type: 'tick' })
   }
 
+  /**
+   * Shape this connection (network faults: node/faults.ts decides what applies), or, with undefined, heal it:
+   * what its link held flows now, in order, and the connection is back on its direct path.
+   */
+  impair(impairment: ImpairOptions | undefined): void {
+    if (this.link) {
+      if (!this.link.impair(impairment)) this.link = undefined
+    } else if (impairment) {
+      this.link = new ClientLink(this.ws, this.socket, impairment, (text, bytes) => this.run({ type: 'frame', text, bytes }))
+    }
+  }
+
   /** Hard stop (the node closes): no close frame. */
   terminate(): void {
     this.run({ type: 'socket-closed' })
@@ -121,9 +155,13 @@ export class ClientSocket {
   private exec(e: Effect): void {
     switch (e.type) {
       case 'send':
+        this.host.stats.sent(e.text)
         return this.output.send(e.text)
       case 'close':
-        if (e.final !== undefined) this.ws.send(e.final)
+        if (e.final !== undefined) {
+          if (this.link) this.link.send(e.final)
+          else this.ws.send(e.final)
+        }
         return this.finish(e.code, e.reason)
       case 'store':
         return this.store(e.id, e.call)
@@ -137,14 +175,17 @@ export class ClientSocket {
         this.listening.get(e.topic)?.()
         this.listening.delete(e.topic)
         return
+      case 'verify':
+        return void this.verify(e.token)
       case 'authorize':
-        return void this.authorize(e.hello)
+        return void this.authorize(e)
       case 'handle':
-        return void this.handle(e.seq, e.data, e.session, e.inbox)
+        return void this.handle(e)
       case 'own':
         return this.host.own(this, e.session)
       case 'await-drain':
         this.awaitingDrain = true
+        if (this.link) return this.link.onceDrained(() => this.drained())
         return void this.socket.once('drain', () => this.drained())
       case 'log':
         return this.host.log(e.line)
@@ -162,18 +203,25 @@ export class ClientSocket {
     // Done as far as the node is concerned: it no longer counts, routes or drains this socket.
     this.host.forget(this)
     this.output.drop()
-    try {
-      // A close reason is limited to 123 bytes by RFC 6455.
-      this.ws.close(code, Buffer.from(reason).subarray(0, 123).toString())
-    } catch {
-      this.ws.terminate()
+    // A close reason is limited to 123 bytes by RFC 6455.
+    const why = Buffer.from(reason).subarray(0, 123).toString()
+    // An impaired link holds the close frame and the drop behind the frames it holds, as a dead link would a FIN.
+    if (this.link) this.link.close(code, why)
+    else {
+      try {
+        this.ws.close(code, why)
+      } catch {
+        this.ws.terminate()
+      }
     }
     // A slow consumer is reading, only slowly: let it reach the close frame behind what the kernel holds.
-    setTimeout(() => this.ws.terminate(), code === CloseCode.SLOW_CONSUMER ? SLOW_CLOSE_GRACE_MS : CLOSE_GRACE_MS).unref()
+    const drop = (): void => (this.link ? this.link.terminate() : this.ws.terminate())
+    setTimeout(drop, code === CloseCode.SLOW_CONSUMER ? SLOW_CLOSE_GRACE_MS : CLOSE_GRACE_MS).unref()
   }
 
   private store(id: number, call: StoreCall): void {
     const store = this.host.store as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>
+    const settled = this.host.stats.call(call.method)
     let result: Promise<unknown>
     try {
       result = store[call.method]!.apply(this.host.store, call.args)
@@ -181,35 +229,71 @@ export class ClientSocket {
       result = Promise.reject(e)
     }
     result.then(
-      (value) => this.run({ type: 'store', id, ok: true, value }),
-      (e: unknown) => this.run({ type: 'store', id, ok: false, error: (e as Error)?.message ?? String(e) }),
+      (value) => {
+        settled(true)
+        this.run({ type: 'store', id, ok: true, value })
+      },
+      (e: unknown) => {
+        settled(false)
+        this.run({ type: 'store', id, ok: false, error: (e as Error)?.message ?? String(e) })
+      },
     )
   }
 
-  /** The app's authorize hook, given the upgrade request once: null when accepted, else the reason. */
-  private async authorize(hello: Hello): Promise<void> {
-    const hook = this.host.options.authorize
-    const request = this.request
-    this.request = undefined
-    let refusal: string | null
-    if (!hook || !request) refusal = hook ? 'unauthorized' : null
-    else {
-      try {
-        const verdict = await hook(hello, request)
-        refusal = verdict === false ? 'unauthorized' : typeof verdict === 'string' ? verdict || 'unauthorized' : null
-      } catch (e) {
-        refusal = (e as Error)?.message || 'unauthorized'
-      }
+  /** A token, verified off the core (jose is async): the core gets the identity or the reason. */
+  private async verify(token: string): Promise<void> {
+    const verify = this.host.verify
+    let result: Verified
+    try {
+      result = verify ? await verify(token) : { ok: false, reason: 'this node verifies no tokens' }
+    } catch (e) {
+      result = { ok: false, reason: `could not be verified (${(e as Error)?.message ?? String(e)})` }
     }
-    this.run({ type: 'authorized', refusal })
+    this.run({ type: 'verified', result })
   }
 
-  /** The app's `send` handler, sealed when it returns or times out; what it published commits with the seq. */
-  private async handle(seq: number, data: unknown, session: string, inbox: string): Promise<void> {
+  /**
+   * The app's authorize hook (given the upgrade request once), then the connect webhook: null when both
+   * accept, else the first refusal (`retry` when the webhook could not answer).
+   */
+  private async authorize(e: Extract<Effect, { type: 'authorize' }>): Promise<void> {
+    const hook = this.host.options.authorize
+    const webhook = this.host.options.webhooks?.connect
+    const request = this.request
+    this.request = undefined
+    let verdict: { refusal: string | null; retry?: boolean } = { refusal: null }
+    if (hook) {
+      try {
+        const said = request ? await hook(e.hello, request) : false
+        verdict.refusal = said === false ? 'unauthorized' : typeof said === 'string' ? said || 'unauthorized' : null
+      } catch (err) {
+        verdict.refusal = (err as Error)?.message || 'unauthorized'
+      }
+    }
+    if (verdict.refusal === null && webhook) {
+      const payload = { session: e.session, user: e.user, claims: e.claims, resumed: e.resumed, node: this.host.core.node }
+      verdict = await connectVerdict(webhook, payload, this.host.options.webhookTimeoutMs)
+      if (verdict.retry) this.host.log(`connect webhook: ${verdict.refusal}`)
+    }
+    this.run({ type: 'authorized', ...verdict })
+  }
+
+  /**
+   * The send handler: the send webhook if there is one, else the app's `onMessage`, sealed when it returns or
+   * times out; what it published commits with the seq.
+   */
+  private async handle(e: Extract<Effect, { type: 'handle' }>): Promise<void> {
+    const { seq, data, session, inbox, user } = e
+    const webhook = this.host.options.webhooks?.send
+    if (webhook) {
+      const outcome = await sendOutcome(webhook, { session, user, seq, data }, inbox, this.host.options.webhookTimeoutMs, this.host.options.maxFrameBytes)
+      if (!outcome.ok) this.host.log(`send webhook, seq ${seq} of session ${session}: ${outcome.reason}${outcome.retry ? ' (not acknowledged: the client resends it)' : ''}`)
+      return this.run({ type: 'handled', seq, outcome })
+    }
     const appends: { topic: string; data: unknown }[] = []
     let sealed = false
     const ctx: MessageContext = {
-      session: { id: session },
+      session: user === undefined ? { id: session } : { id: session, user },
       node: this.host.core.node,
       publish(topic, value) {
         if (sealed) throw new Error('ctx.publish called after the handler returned; await your work inside onMessage')

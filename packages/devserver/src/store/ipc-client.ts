@@ -7,7 +7,9 @@
  * from the store, as node/subscription.ts does.
  */
 import { IPC_TAG, isIpcMessage, type IpcEndpoint, type IpcMethod, type NodeToHost } from './ipc-protocol.js'
-import type { ApplyOp, ApplyResult, Claim, ClaimResult, LiveListener, SessionOwner, SessionRecord, Store, StoredMessage, TopicHead } from './types.js'
+import { DelayLine, shapeOf } from '../faults/line.js'
+import type { StoreImpairment } from '../faults/options.js'
+import type { ApplyOp, ApplyResult, Claim, ClaimResult, LiveListener, OnceResult, PresenceMode, PresenceUser, SessionOwner, SessionRecord, Store, StoredMessage, TopicHead } from './types.js'
 
 export interface IpcStoreOptions {
   /** The channel to the host. Default `process` (this process was forked with an IPC channel). */
@@ -29,6 +31,8 @@ export class IpcStore implements Store {
   private readonly listeners = new Map<string, Set<LiveListener>>()
   private nextId = 1
   private closed = false
+  /** Only while the link to the host is impaired (network faults: `impair`): each way, a delay line. */
+  private link: { out: DelayLine<NodeToHost>; in: DelayLine<unknown> } | undefined
 
   constructor(options: IpcStoreOptions = {}) {
     this.channel = options.channel ?? (process as IpcEndpoint)
@@ -58,6 +62,21 @@ export class IpcStore implements Store {
   read(topic: string, from: number, limit: number): Promise<StoredMessage[]> {
     return this.call('read', [topic, from, limit]) as Promise<StoredMessage[]>
   }
+  appendOnce(topic: string, data: unknown, once: { key: string; fingerprint: string; ttlMs: number }): Promise<OnceResult> {
+    return this.call('appendOnce', [topic, data, once]) as Promise<OnceResult>
+  }
+  updatePresence(session: string, user: string, topics: string[], mode: PresenceMode): Promise<void> {
+    return this.call('updatePresence', [session, user, topics, mode]) as Promise<void>
+  }
+  listPresence(topic: string): Promise<PresenceUser[]> {
+    return this.call('listPresence', [topic]) as Promise<PresenceUser[]>
+  }
+  touchNode(node: string, ttlMs: number): Promise<void> {
+    return this.call('touchNode', [node, ttlMs]) as Promise<void>
+  }
+  nodes(): Promise<string[]> {
+    return this.call('nodes', []) as Promise<string[]>
+  }
 
   subscribe(topic: string, listener: LiveListener): () => void {
     let set = this.listeners.get(topic)
@@ -76,7 +95,31 @@ export class IpcStore implements Store {
     }
   }
 
+  /**
+   * Impair this node's link to the store (faults/options.ts StoreImpairment), or heal it with undefined: every
+   * call, answer and live message is delayed, or held while blackholed (calls then time out after timeoutMs,
+   * which the node answers as STORE_UNAVAILABLE). On heal what was held is delivered, in order.
+   */
+  impair(impairment: StoreImpairment | undefined): void {
+    if (!impairment) {
+      const link = this.link
+      this.link = undefined
+      link?.out.flush()
+      link?.in.flush()
+      return
+    }
+    const shape = shapeOf(impairment)
+    if (!this.link) this.link = { out: new DelayLine<NodeToHost>(shape, (m) => this.postNow(m)), in: new DelayLine<unknown>(shape, (m) => this.receive(m)) }
+    else {
+      this.link.out.reshape(shape)
+      this.link.in.reshape(shape)
+    }
+  }
+
   async close(): Promise<void> {
+    this.link?.out.close()
+    this.link?.in.close()
+    this.link = undefined
     this.closed = true
     this.channel.off('message', this.onMessage)
     for (const [, p] of this.pending) {
@@ -102,6 +145,11 @@ export class IpcStore implements Store {
   }
 
   private post(message: NodeToHost): void {
+    if (this.link) this.link.out.push(message, 0)
+    else this.postNow(message)
+  }
+
+  private postNow(message: NodeToHost): void {
     try {
       // With a callback, a send on a closed channel reports to it instead of raising an unhandled 'error' event.
       this.channel.send?.(message, ignore)
@@ -112,6 +160,11 @@ export class IpcStore implements Store {
 
   private readonly onMessage = (raw: unknown): void => {
     if (!isIpcMessage(raw)) return
+    if (this.link) this.link.in.push(raw, 0)
+    else this.receive(raw)
+  }
+
+  private receive(raw: unknown): void {
     const m = raw as Record<string, unknown>
     if (m.kind === 'result' && typeof m.id === 'number') {
       const p = this.pending.get(m.id)

@@ -14,7 +14,10 @@ import type { StoredMessage } from './types.js'
 export const IPC_TAG = 'store'
 
 /** Store methods callable over IPC (subscribe is its own message kind; close is local). */
-export const IPC_METHODS = ['createSession', 'claimSession', 'touchSession', 'apply', 'append', 'head', 'read'] as const
+export const IPC_METHODS = [
+  'createSession', 'claimSession', 'touchSession', 'apply', 'append', 'head', 'read',
+  'appendOnce', 'updatePresence', 'listPresence', 'touchNode', 'nodes',
+] as const
 export type IpcMethod = (typeof IPC_METHODS)[number]
 
 export type NodeToHost =

@@ -13,7 +13,9 @@ import { inboxTopic } from './inbox.js'
 import { retentionWith } from './retention.js'
 import { RetainedTotal, TopicLog } from './topic-log.js'
 import { claimedState, judgeClaim } from './claim.js'
-import type { ApplyOp, ApplyResult, Claim, ClaimResult, LiveListener, Retention, SessionOwner, SessionRecord, Store, StoredMessage, TopicHead } from './types.js'
+import { OnceBook } from './once.js'
+import { PresenceBook, presenceTopic, type PresenceChange } from './presence.js'
+import type { ApplyOp, ApplyResult, Claim, ClaimResult, LiveListener, OnceResult, PresenceMode, PresenceUser, Retention, SessionOwner, SessionRecord, Store, StoredMessage, TopicHead } from './types.js'
 
 /** A session as the store holds it: the record, and the client object that made its latest claim. */
 type HeldSession = SessionRecord & { base: number; instance: string | undefined; attempt: number }
@@ -46,6 +48,10 @@ export class MemoryStore implements Store {
   private readonly total: RetainedTotal
   private readonly sessions = new Map<string, HeldSession>()
   private readonly listeners = new Map<string, Set<LiveListener>>()
+  private readonly presence = new PresenceBook((session) => this.live(session) !== undefined)
+  private readonly once = new OnceBook()
+  /** node id → when its last touch expires. */
+  private readonly nodeExpiry = new Map<string, number>()
   private readonly sweep: NodeJS.Timeout
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -88,7 +94,7 @@ export class MemoryStore implements Store {
     if (op.seq > record.acked + 1) return { status: 'seq-gap', acked: record.acked }
     // Sizes first: JSON.stringify can throw (a cycle, a BigInt), and then nothing may have been appended.
     const sizes = op.appends.map((a) => sizeOf(a.data, a.bytes))
-    const messages = op.appends.map((a, i) => this.appendTo(a.topic, a.data, sizes[i]!))
+    const messages = op.appends.map((a, i) => this.appendTo(a.topic, a.data, sizes[i]!, op.from))
     record.acked = op.seq
     // Fan out only after the whole op is committed: a listener never sees half of an apply.
     for (const message of messages) this.publish(message)
@@ -99,6 +105,39 @@ export class MemoryStore implements Store {
     const message = this.appendTo(topic, data, sizeOf(data, bytes))
     this.publish(message)
     return message
+  }
+
+  async appendOnce(topic: string, data: unknown, once: { key: string; fingerprint: string; ttlMs: number }): Promise<OnceResult> {
+    const now = this.now()
+    const first = this.once.get(once.key, now)
+    if (first) return { ...first, repeated: true }
+    // Synchronous from the check to the set (no await): a concurrent retry cannot slip in between.
+    const message = this.appendTo(topic, data, sizeOf(data, undefined))
+    this.publish(message)
+    const result = { topic, offset: message.offset, epoch: message.epoch, fingerprint: once.fingerprint }
+    this.once.set(once.key, result, now + once.ttlMs)
+    return { ...result, repeated: false }
+  }
+
+  async updatePresence(session: string, user: string, topics: string[], mode: PresenceMode): Promise<void> {
+    this.announce(this.presence.update(session, user, topics, mode))
+  }
+
+  async listPresence(topic: string): Promise<PresenceUser[]> {
+    const left: PresenceChange[] = []
+    const users = this.presence.list(topic, left)
+    this.announce(left)
+    return users
+  }
+
+  async touchNode(node: string, ttlMs: number): Promise<void> {
+    this.nodeExpiry.set(node, this.now() + ttlMs)
+  }
+
+  async nodes(): Promise<string[]> {
+    const now = this.now()
+    for (const [node, expiresAt] of this.nodeExpiry) if (expiresAt <= now) this.nodeExpiry.delete(node)
+    return [...this.nodeExpiry.keys()].sort()
   }
 
   /**
@@ -135,8 +174,16 @@ export class MemoryStore implements Store {
     this.listeners.clear()
   }
 
-  private appendTo(topic: string, data: unknown, bytes: number): StoredMessage {
-    const message = this.log(topic).append(data, bytes, this.now())
+  /** Presence changes, appended to their topics' presence logs (and fanned out) after the change is made. */
+  private announce(changes: PresenceChange[]): void {
+    for (const c of changes) {
+      const data = { user: c.user, joined: c.joined }
+      this.publish(this.appendTo(presenceTopic(c.topic), data, sizeOf(data, undefined)))
+    }
+  }
+
+  private appendTo(topic: string, data: unknown, bytes: number, from?: string): StoredMessage {
+    const message = this.log(topic).append(data, bytes, this.now(), from)
     this.total.enforce()
     return message
   }
@@ -178,6 +225,9 @@ export class MemoryStore implements Store {
       this.topics.get(inboxTopic(id))?.clear()
       this.topics.delete(inboxTopic(id))
     }
+    // Presence of the sessions just dropped (or expired, not yet dropped) ends, with its leave events.
+    this.announce(this.presence.sweep())
+    this.once.sweep(now)
     // Age retention is otherwise applied on access; an idle log must not keep its messages forever.
     for (const log of this.topics.values()) log.head(now)
   }

@@ -1,10 +1,13 @@
 /**
  * `--store <spec>` → a Store. One place decides what a spec means, for the node process and the CLI alike.
  *   memory      an in-process MemoryStore (one node on its own; a cluster shares the supervisor's instead)
- *   ipc         the supervisor's store over this process's IPC channel (what `lifeline dev` forks nodes with)
+ *   ipc         the supervisor's store (what `lifeline dev` forks nodes with): over the Unix socket named by
+ *               LIFELINE_STORE_SOCKET (cluster/store-link.ts), else over this process's fork() channel
  *   redis://…   a Redis server (store/redis*.ts)
  */
+import { connect, type Socket } from 'node:net'
 import { IpcStore } from './ipc-client.js'
+import { socketEndpoint } from './ipc-socket.js'
 import { MemoryStore, type MemoryStoreOptions } from './memory.js'
 import type { RedisStoreOptions } from './redis-client.js'
 import type { RedisStore } from './redis-store.js'
@@ -17,9 +20,24 @@ export interface OpenStoreOptions {
 
 export async function openStore(spec: string, options: OpenStoreOptions = {}): Promise<Store> {
   if (spec === 'memory') return new MemoryStore(options.memory)
-  if (spec === 'ipc') return new IpcStore()
+  if (spec === 'ipc') {
+    const path = process.env.LIFELINE_STORE_SOCKET
+    return new IpcStore(path ? { channel: socketEndpoint(await connectTo(path)) } : {})
+  }
   if (spec.startsWith('redis://') || spec.startsWith('rediss://')) return createRedisStore(spec, { retention: options.memory?.retention })
   throw new Error(`unknown store ${JSON.stringify(spec)}: use "memory", "ipc" or a redis:// URL`)
+}
+
+/** The supervisor made the socket before forking this process: it is there, or the node cannot start. */
+function connectTo(path: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(path)
+    socket.once('connect', () => {
+      socket.off('error', reject)
+      resolve(socket)
+    })
+    socket.once('error', (e) => reject(new Error(`store socket ${path}: ${e.message}`)))
+  })
 }
 
 /**

@@ -30,6 +30,12 @@ export interface RedisStoreOptions {
    * sessions long gone (their session TTL is minutes); a reader returning later gets an `epoch` gap.
    */
   topicIdleTtlMs?: number
+  /**
+   * How often this store ends the presence of expired sessions (appending their leave events). Default 30,000 ms,
+   * as the memory store's session sweep: a session's TTL is minutes, so a leave that comes up to 30 s after the
+   * session ended is still prompt, while the walk over every present topic runs seldom on every node.
+   */
+  presenceSweepMs?: number
 }
 
 export const REDIS_DEFAULTS: Omit<Resolved, 'retention'> = {
@@ -38,6 +44,7 @@ export const REDIS_DEFAULTS: Omit<Resolved, 'retention'> = {
   reconnectMaxMs: 1_000,
   connectTimeoutMs: 10_000,
   topicIdleTtlMs: 24 * 3600_000,
+  presenceSweepMs: 30_000,
 }
 
 /** Thrown by every store call while Redis is unreachable or too slow; the node maps it to STORE_UNAVAILABLE. */

@@ -5,7 +5,9 @@
  * Keys (all under the store's prefix, default `lifeline:`):
  *   s:<session>   hash {acked, generation, base, instance, attempt, expiresAt}, PEXPIREd: the session dies with its TTL.
  *   m:<topic>     hash {epoch, last, run}: the log's epoch, its newest offset, the Redis process that made the epoch.
- *   l:<topic>     stream; entry ID `<offset>-0`, fields `d` (JSON data) and `ts` (Redis time, ms).
+ *   l:<topic>     stream; entry ID `<offset>-0`, fields `d` (JSON data), `ts` (Redis time, ms) and, for a
+ *                 session's write, `f` (its user: StoredMessage.from).
+ * Presence, idempotency keys and the node registry have their own keys: redis-backend.ts.
  * Channel: <prefix>live:<topic>, one PUBLISH per appended message, in offset order (scripts run one at a time).
  *
  * Why an epoch is tied to the Redis process that made it (`run`, INFO's run_id, in the meta hash): a Redis that
@@ -25,7 +27,7 @@
  */
 
 /** Shared helpers, prepended to the scripts that touch topics. `ARGV[1..4]` is the same for all of them. */
-const PRELUDE = `
+export const PRELUDE = `
 local EPOCH_CANDIDATE = ARGV[1]
 local MAX_MESSAGES = tonumber(ARGV[2])
 local MAX_AGE_MS = tonumber(ARGV[3])
@@ -82,14 +84,21 @@ local function keep_alive(meta, log)
 end
 
 -- Append one message; returns its offset. \`data\` is JSON text, embedded verbatim in the published message.
-local function append(meta, log, channel, topic, data, now)
+-- \`from\` (the publishing session's user) is kept as field \`f\` when it is a non-empty string.
+local function append(meta, log, channel, topic, data, now, from)
   local epoch = ensure_epoch(meta, log)
   local offset = redis.call('HINCRBY', meta, 'last', 1)
-  redis.call('XADD', log, 'MAXLEN', MAX_MESSAGES, offset .. '-0', 'd', data, 'ts', now)
+  local stamped = from ~= nil and from ~= ''
+  if stamped then
+    redis.call('XADD', log, 'MAXLEN', MAX_MESSAGES, offset .. '-0', 'd', data, 'ts', now, 'f', from)
+  else
+    redis.call('XADD', log, 'MAXLEN', MAX_MESSAGES, offset .. '-0', 'd', data, 'ts', now)
+  end
   trim_age(log, now)
   keep_alive(meta, log)
   redis.call('PUBLISH', channel, '{"topic":' .. cjson.encode(topic) .. ',"offset":' .. offset ..
-    ',"epoch":' .. cjson.encode(epoch) .. ',"time":' .. now .. ',"data":' .. data .. '}')
+    ',"epoch":' .. cjson.encode(epoch) .. ',"time":' .. now .. (stamped and (',"from":' .. cjson.encode(from)) or '') ..
+    ',"data":' .. data .. '}')
   return offset, epoch
 end
 `
@@ -97,7 +106,7 @@ end
 /**
  * The atomic client write.
  * KEYS: session, then (meta, log) per append. ARGV: prelude[1..4], channel prefix, generation, seq, then
- * (topic, data) per append.
+ * (topic, data) per append, then the session's user ('' for none), stamped on every appended message.
  * Returns {'applied', now, epoch1, offset1, …} | {'duplicate'} | {'seq-gap', acked} | {'stale-generation'}
  * | {'unknown-session'}.
  */
@@ -115,9 +124,10 @@ if seq > acked + 1 then return {'seq-gap', acked} end
 local now = now_ms()
 local out = {'applied', now}
 local n = (#KEYS - 1) / 2
+local from = ARGV[8 + 2 * n]
 for i = 1, n do
   local topic = ARGV[6 + 2 * i]
-  local offset, epoch = append(KEYS[2 * i], KEYS[2 * i + 1], channel_prefix .. topic, topic, ARGV[7 + 2 * i], now)
+  local offset, epoch = append(KEYS[2 * i], KEYS[2 * i + 1], channel_prefix .. topic, topic, ARGV[7 + 2 * i], now, from)
   out[#out + 1] = epoch
   out[#out + 1] = offset
 end

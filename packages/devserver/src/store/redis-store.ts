@@ -15,11 +15,12 @@
  */
 import { randomBytes } from 'node:crypto'
 import { APPEND, APPLY, CLAIM, HEAD, READ, TOUCH } from './redis-scripts.js'
+import { APPEND_ONCE, NODE_TOUCH, NODES, PRESENCE_LIST, PRESENCE_SWEEP, PRESENCE_UPDATE } from './redis-backend.js'
 import { makeClient, REDIS_DEFAULTS, StoreUnavailableError, type Client, type RedisStoreOptions, type Resolved } from './redis-client.js'
 import { LiveFanout } from './redis-live.js'
 import { ScriptRunner, type RedisLike } from './redis-run.js'
 import { retentionWith } from './retention.js'
-import type { ApplyOp, ApplyResult, Claim, ClaimResult, LiveListener, Resync, SessionOwner, SessionRecord, Store, StoredMessage, TopicHead } from './types.js'
+import type { ApplyOp, ApplyResult, Claim, ClaimResult, LiveListener, OnceResult, PresenceMode, PresenceUser, Resync, SessionOwner, SessionRecord, Store, StoredMessage, TopicHead } from './types.js'
 
 export { REDIS_DEFAULTS, StoreUnavailableError, type RedisStoreOptions }
 
@@ -58,12 +59,18 @@ export class RedisStore implements Store {
   readonly #availability = new Set<(up: boolean) => void>()
   #up = false
   #closed = false
+  readonly #sweep: NodeJS.Timeout
 
   constructor(main: Client, sub: Client, options: Resolved) {
     this.#main = main
     this.#sub = sub
     this.#o = options
-    this.#run = new ScriptRunner(main as unknown as RedisLike, [APPLY, APPEND, HEAD, READ, CLAIM, TOUCH])
+    this.#run = new ScriptRunner(main as unknown as RedisLike, [
+      APPLY, APPEND, HEAD, READ, CLAIM, TOUCH, APPEND_ONCE, PRESENCE_UPDATE, PRESENCE_LIST, PRESENCE_SWEEP, NODE_TOUCH, NODES,
+    ])
+    // Every node's store sweeps: each script is atomic, so two sweeps of one topic append each leave once.
+    this.#sweep = setInterval(() => void this.sweepPresence().catch(() => undefined), options.presenceSweepMs)
+    this.#sweep.unref()
     this.#live = new LiveFanout(
       {
         head: (t) => this.head(t),
@@ -125,12 +132,14 @@ export class RedisStore implements Store {
       keys.push(this.#key('m:', a.topic), this.#key('l:', a.topic))
       args.push(a.topic, data[i]!)
     })
+    args.push(op.from ?? '')
     const r = (await this.#script(APPLY, keys, args)) as (string | number)[]
     switch (r[0]) {
       case 'applied': {
         const time = Number(r[1])
-        const messages = op.appends.map((a, i) => ({
+        const messages = op.appends.map((a, i): StoredMessage => ({
           topic: a.topic, epoch: String(r[2 + 2 * i]), offset: Number(r[3 + 2 * i]), data: a.data, time,
+          ...(op.from !== undefined ? { from: op.from } : {}),
         }))
         return { status: 'applied', messages }
       }
@@ -166,13 +175,49 @@ export class RedisStore implements Store {
     ])) as [string | null, [string, string[]][]?]
     const epoch = r[0]
     if (!epoch) return []
-    return (r[1] ?? []).map(([id, fields]) => ({
-      topic,
-      epoch,
-      offset: Number.parseInt(id, 10),
-      data: JSON.parse(fields[1]!) as unknown,
-      time: Number(fields[3]),
-    }))
+    return (r[1] ?? []).map(([id, fields]) => {
+      const f: Record<string, string> = {}
+      for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!
+      const m: StoredMessage = { topic, epoch, offset: Number.parseInt(id, 10), data: JSON.parse(f.d!) as unknown, time: Number(f.ts) }
+      if (f.f !== undefined) m.from = f.f
+      return m
+    })
+  }
+
+  async appendOnce(topic: string, data: unknown, once: { key: string; fingerprint: string; ttlMs: number }): Promise<OnceResult> {
+    const keys = [...this.#topicKeys(topic), `${this.#o.prefix}o:${once.key}`]
+    const args = [...this.#prelude(), this.#channel(topic), topic, toJson(data), once.fingerprint, Math.max(1, Math.floor(once.ttlMs))]
+    const r = (await this.#script(APPEND_ONCE, keys, args)) as [number, string]
+    const first = JSON.parse(r[1]) as Omit<OnceResult, 'repeated'>
+    return { ...first, repeated: Number(r[0]) === 1 }
+  }
+
+  async updatePresence(session: string, user: string, topics: string[], mode: PresenceMode): Promise<void> {
+    await this.#script(PRESENCE_UPDATE, [], [...this.#prelude(), this.#o.prefix, session, user, mode, ...topics])
+  }
+
+  async listPresence(topic: string): Promise<PresenceUser[]> {
+    const r = (await this.#script(PRESENCE_LIST, [], [...this.#prelude(), this.#o.prefix, topic])) as string[]
+    const users: PresenceUser[] = []
+    for (let i = 0; i + 1 < r.length; i += 2) users.push({ user: String(r[i]), sessions: Number(r[i + 1]) })
+    return users.sort((a, b) => (a.user < b.user ? -1 : a.user > b.user ? 1 : 0))
+  }
+
+  /** Ends the presence of expired sessions (with their leave events): one walk of every present topic. */
+  async sweepPresence(): Promise<void> {
+    let cursor = '0'
+    do {
+      cursor = String(await this.#script(PRESENCE_SWEEP, [], [...this.#prelude(), this.#o.prefix, cursor, 100]))
+    } while (cursor !== '0' && !this.#closed)
+  }
+
+  async touchNode(node: string, ttlMs: number): Promise<void> {
+    await this.#script(NODE_TOUCH, [`${this.#o.prefix}nodes`], [node, Math.max(1, Math.floor(ttlMs))])
+  }
+
+  async nodes(): Promise<string[]> {
+    const r = (await this.#script(NODES, [`${this.#o.prefix}nodes`], [])) as string[]
+    return r.map(String).sort()
   }
 
   subscribe(topic: string, listener: LiveListener, resync?: Resync): () => void {
@@ -182,6 +227,7 @@ export class RedisStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    clearInterval(this.#sweep)
     this.#availability.clear()
     // destroy, not close: close() waits for replies that never come while Redis is down.
     this.#sub.destroy()

@@ -25,9 +25,10 @@ export class TopicLog {
   ) {}
 
   /** Appends and applies this topic's bounds; the store's total bound is the caller's (RetainedTotal.enforce). */
-  append(data: unknown, bytes: number, time: number): StoredMessage {
+  append(data: unknown, bytes: number, time: number, from?: string): StoredMessage {
     this.last += 1
     const message: StoredMessage = { topic: this.topic, offset: this.last, epoch: this.epoch, data, time }
+    if (from !== undefined) message.from = from
     this.messages.push(message)
     this.sizes.push(bytes)
     this.bytes += bytes

@@ -15,6 +15,8 @@ export interface StoredMessage {
   data: unknown
   /** Epoch milliseconds when appended; age retention reads it. */
   time: number
+  /** The publishing session's user (its token's `sub`), when it had one: `msg.from`. Absent for server appends. */
+  from?: string
 }
 
 /** Where a topic's log stands. An empty log has `last = 0`, `first = 1`. */
@@ -90,6 +92,8 @@ export interface ApplyOp {
   session: string
   generation: number
   seq: number
+  /** The session's user, stamped on every appended message (`StoredMessage.from`). */
+  from?: string
   appends: {
     topic: string
     data: unknown
@@ -131,6 +135,29 @@ export interface Retention {
   maxTotalBytes: number
 }
 
+/** One user present in a topic, with how many of their sessions are (a user with two tabs open has two). */
+export interface PresenceUser {
+  user: string
+  sessions: number
+}
+
+/**
+ * How `updatePresence` changes a session's presence: `add` and `remove` the given topics; `set` makes them the
+ * session's only ones (a hello: whatever the session was in before and is not asking for now, it leaves).
+ */
+export type PresenceMode = 'add' | 'remove' | 'set'
+
+/** What `appendOnce` remembers of the first append under a key, and gives every retry back. */
+export interface OnceResult {
+  topic: string
+  offset: number
+  epoch: string
+  /** The caller's fingerprint of the first request (topic and data), so a retry that differs can be told apart. */
+  fingerprint: string
+  /** True when this call found the key: nothing was appended now. */
+  repeated: boolean
+}
+
 export type LiveListener = (message: StoredMessage) => void
 /**
  * Called when live delivery may have missed messages that no later message will reveal: the store restarted,
@@ -162,6 +189,26 @@ export interface Store {
    * Returns the unsubscribe function.
    */
   subscribe(topic: string, listener: LiveListener, resync?: Resync): () => void
+  /**
+   * `server.append` exactly once per `key`: the first call appends; every call with the same key within `ttlMs`
+   * appends nothing and gets the first one's result back (`repeated`). The check and the append are one atomic
+   * step, so concurrent retries on different nodes append once between them.
+   */
+  appendOnce(topic: string, data: unknown, once: { key: string; fingerprint: string; ttlMs: number }): Promise<OnceResult>
+  /**
+   * Presence (store/presence.ts): the session is present under `user` in the topics `mode` says. Whenever that
+   * makes a user's first session join a topic, or its last one leave, the store appends `{ user, joined }` to the
+   * topic's presence log (`presenceTopic(topic)`) in the same atomic step, so every node's listeners hear it.
+   * A session's presence ends with the session: once it has expired it is no longer listed, and a sweep
+   * appends its leaves.
+   */
+  updatePresence(session: string, user: string, topics: string[], mode: PresenceMode): Promise<void>
+  /** The users present in `topic` (live sessions only), each with its session count, sorted by user. */
+  listPresence(topic: string): Promise<PresenceUser[]>
+  /** This node is alive for `ttlMs` more (nodes touch themselves a few times per TTL): `nodes()` lists it. */
+  touchNode(node: string, ttlMs: number): Promise<void>
+  /** The nodes whose last touch has not expired, sorted: who must answer a cluster-wide request (disconnect). */
+  nodes(): Promise<string[]>
   /** Calls `listener(up)` when the store's reachability changes (Redis down/up). Memory stores never call it. */
   onAvailability?(listener: (up: boolean) => void): () => void
   close(): Promise<void>

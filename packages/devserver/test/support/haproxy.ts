@@ -95,14 +95,16 @@ export interface StandaloneNode extends Proc {
 }
 
 /**
- * `node dist/node/main.js --id <id> --port 0 --store <store> --secret <secret>`; resolves once it listens.
+ * `node dist/node/main.js --id <id> --port 0 --store <store> --secret <secret>` (and `extra` flags and environment);
+ * resolves once it listens.
  * With an IPC channel only so the node exits if this test process dies (main.ts exits on `disconnect`):
  * no orphan node outlives a killed test run. On a failed start the process is killed before rejecting.
  */
-export async function startStandaloneNode(id: string, store: string, secret: string): Promise<StandaloneNode> {
+export async function startStandaloneNode(id: string, store: string, secret: string, extra: { args?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<StandaloneNode> {
   requireBuilt()
-  const child = spawn(process.execPath, [NODE_MAIN, '--id', id, '--port', '0', '--store', store, '--secret', secret], {
+  const child = spawn(process.execPath, [NODE_MAIN, '--id', id, '--port', '0', '--store', store, '--secret', secret, ...(extra.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    env: { ...process.env, ...extra.env },
   })
   const proc = track(child)
   const port = await new Promise<number>((resolve, reject) => {

@@ -8,11 +8,14 @@
  * call delays this connection only. Subscriptions (subscription.ts) run beside the queue. Every path ends in a
  * frame or a close with a code.
  */
-import { CloseCode, decodeClientFrame, encode, ErrorCode, INBOX_TOPIC, type Decoded, type ClientFrame, type Hello, type Position, type Pub, type Query, type Send } from '@lifeline/protocol'
+import { CloseCode, decodeClientFrame, encode, ErrorCode, INBOX_TOPIC, type Decoded, type ClientFrame, type From, type Hello, type Pub, type Query, type Send } from '@lifeline/protocol'
 import { inboxTopic } from '../../store/inbox.js'
-import type { ApplyResult, ClaimResult, SessionRecord } from '../../store/types.js'
+import { presenceTopic } from '../../store/presence.js'
+import type { ApplyResult, ClaimResult, PresenceMode, PresenceUser, SessionRecord, StoredMessage } from '../../store/types.js'
 import { verifyToken } from '../../security/token.js'
+import { answerHistory } from './history.js'
 import { helloRefusal, welcomeFrame } from './hello.js'
+import { expired, mayPublish, maySubscribe, type Identity, type Verified } from './identity.js'
 import { Liveness } from './liveness.js'
 import { TokenBucket } from './rate-limit.js'
 import { Subscription, type SubscriptionHost } from './subscription.js'
@@ -54,7 +57,12 @@ export class ConnectionCore {
   private waiting = false
   private nextCall = 1
   private readonly replies = new Map<number, (reply: StoreReply) => void>()
-  private authorized: ((refusal: string | null) => void) | undefined
+  private authorized: ((verdict: { refusal: string | null; retry?: boolean }) => void) | undefined
+  private verified: ((result: Verified) => void) | undefined
+  /** Who the client is, from its verified token (auth configured); undefined on an open cluster. */
+  private identity: Identity | undefined
+  /** Presence store topic → the client topic whose `presence` events this connection forwards. */
+  private readonly watched = new Map<string, string>()
   private handled: { seq: number; then: (outcome: HandlerOutcome) => void } | undefined
   private drainWaiters: (() => void)[] = []
   private readonly subs = new Map<string, Subscription>()
@@ -73,6 +81,11 @@ export class ConnectionCore {
     this.liveness = new Liveness(now)
     this.bucket = new TokenBucket(config.rateLimit, now)
     this.lastPing = this.lastTouch = now
+  }
+
+  /** The user of this connection's verified token, if any (the HTTP API's disconnect finds connections by it). */
+  get user(): string | undefined {
+    return this.identity?.user
   }
 
   /** The session this connection holds, if any. */
@@ -105,15 +118,25 @@ export class ConnectionCore {
         this.replies.delete(i.id)
         return then?.(i)
       }
-      case 'live':
+      case 'live': {
+        const watched = this.watched.get(i.message.topic)
+        if (watched !== undefined) return this.presenceEvent(watched, i.message)
         return this.byStoreTopic.get(i.message.topic)?.live(i.message)
+      }
       case 'resync':
         return this.byStoreTopic.get(i.topic)?.resync()
       case 'authorized': {
         const then = this.authorized
         this.authorized = undefined
-        return then?.(i.refusal)
+        return then?.(i)
       }
+      case 'verified': {
+        const then = this.verified
+        this.verified = undefined
+        return then?.(i.result)
+      }
+      case 'disconnect':
+        return this.close(CloseCode.DISCONNECTED, "disconnected by the app's backend; get a new token to reconnect")
       case 'handled': {
         const h = this.handled
         if (h?.seq !== i.seq) return
@@ -148,6 +171,8 @@ export class ConnectionCore {
     const silent = this.liveness.silentFor(now)
     if (silent > this.config.timeoutMs) return this.close(CloseCode.HEARTBEAT_TIMEOUT, `frame read ${silent} ms after the last sign of life; not handled`)
     this.liveness.frame(now)
+    // Nothing a client says after its token's exp may act, even between two ticks.
+    if (this.held && expired(this.identity, now)) return this.tokenExpired()
     if (!this.bucket.take(now)) return this.refuse(ErrorCode.RATE_LIMITED, 'too many frames on this connection', CloseCode.RATE_LIMITED)
     const decoded = decodeClientFrame(text)
     if (decoded.ok && decoded.frame.t === 'ping') return this.send(encode({ t: 'pong' }))
@@ -223,10 +248,13 @@ export class ConnectionCore {
       case 'send':
         return this.sendOp(frame)
       case 'sub':
-        return this.subscribe(frame.topic, frame.from ?? null)
+        if (this.subscribe(frame.topic, frame.from ?? null, frame.presence === true)) this.present([frame.topic], 'add')
+        return
       case 'unsub':
-        this.unsubscribe(frame.topic)
+        if (this.unsubscribe(frame.topic)) this.present([frame.topic], 'remove')
         return this.send(encode({ t: 'unsubscribed', topic: frame.topic }))
+      case 'auth':
+        return this.refresh(frame.token)
       case 'query':
         return this.query(frame)
     }
@@ -236,10 +264,74 @@ export class ConnectionCore {
 
   /** A `query`: answered with a `result` or an `error` carrying its id. Kinds are added here, one case each. */
   private query(frame: Query): void {
+    if (frame.topic !== undefined && !maySubscribe(this.identity, frame.topic)) {
+      return this.send(encode({ t: 'error', code: ErrorCode.FORBIDDEN, message: `your token does not allow reading ${frame.topic}`, topic: frame.topic, id: frame.id }))
+    }
     switch (frame.kind) {
+      case 'history':
+        return answerHistory(frame, frame.topic === INBOX_TOPIC ? this.held?.inbox : frame.topic, { call: (c, then) => void this.call(c, then), send: (t) => this.send(t) })
+      case 'presence':
+        return this.presenceQuery(frame)
       default:
         return this.send(encode({ t: 'error', code: ErrorCode.BAD_FRAME, message: `query.kind: unknown kind ${JSON.stringify(frame.kind)}`, id: frame.id }))
     }
+  }
+
+  /**
+   * `presence`: who is in `topic` now. Fields: `topic`, required, not `@inbox` (only its own session reads it).
+   * Answer: `result { id, value: { topic, users: [{ user, sessions }] } }` (store/types.ts PresenceUser), the
+   * same shape as GET /_lifeline/v1/presence. Like history, it reads and does not hold the frame queue.
+   */
+  private presenceQuery(frame: Query): void {
+    const { id, topic } = frame
+    if (topic === undefined || topic === INBOX_TOPIC) {
+      return this.send(encode({ t: 'error', code: ErrorCode.BAD_FRAME, message: 'query.topic: presence needs a shared topic', id }))
+    }
+    this.call({ method: 'listPresence', args: [topic] }, (r) => {
+      if (!r.ok) return this.send(encode({ t: 'error', code: ErrorCode.STORE_UNAVAILABLE, message: `the store did not answer (${r.error}); ask again`, topic, id }))
+      this.send(encode({ t: 'result', id, value: { topic, users: r.value as PresenceUser[] } }))
+    })
+  }
+
+  // ---------------------------------------------------------------- auth and presence
+
+  /**
+   * An `auth` frame: a fresh token for this connection. Handled in the frame queue, so what the client sent after
+   * it is judged by the new token's rights. Refused (an `error`, the connection and its current token go on)
+   * when it does not verify or names another user: a session is one user's.
+   */
+  private refresh(token: string): void {
+    if (!this.config.auth) return // a token for a server that takes none: nothing to do
+    this.out.push({ type: 'verify', token })
+    this.verified = this.wait((result: Verified) => {
+      const refused = (why: string) => this.send(encode({ t: 'error', code: ErrorCode.UNAUTHORIZED, message: `token refresh refused (${why}); the connection keeps its current token until it expires` }))
+      if (!result.ok) return refused(result.reason)
+      if (result.identity.user !== this.identity?.user) return refused(`it is for user ${JSON.stringify(result.identity.user)}, this connection's is ${JSON.stringify(this.identity?.user)}`)
+      this.identity = result.identity
+    })
+  }
+
+  private tokenExpired(): void {
+    this.refuse(ErrorCode.TOKEN_EXPIRED, 'your token expired; get a new one and reconnect (the session resumes)', CloseCode.TOKEN_EXPIRED)
+  }
+
+  /** Tell the store this session's presence changed (sessions without a user are in no presence). */
+  private present(topics: string[], mode: PresenceMode): void {
+    const held = this.held
+    const user = this.identity?.user
+    if (!held || user === undefined) return
+    const shared = topics.filter((t) => t !== INBOX_TOPIC)
+    if (shared.length === 0 && mode !== 'set') return
+    this.call({ method: 'updatePresence', args: [held.session, user, shared, mode] }, (r) => {
+      if (!r.ok) this.fail(r.error)
+    })
+  }
+
+  /** A message of a watched presence log → a `presence` frame. */
+  private presenceEvent(topic: string, m: StoredMessage): void {
+    const d = m.data as { user?: unknown; joined?: unknown } | null
+    if (typeof d?.user !== 'string' || typeof d.joined !== 'boolean') return
+    this.send(encode({ t: 'presence', topic, user: d.user, joined: d.joined }))
   }
 
   // ---------------------------------------------------------------- hello
@@ -247,11 +339,29 @@ export class ConnectionCore {
   private hello(frame: Hello): void {
     const refusal = helloRefusal(frame, this.config)
     if (refusal) return this.refuse(refusal.code, refusal.message, refusal.close)
-    if (!this.config.authorize) return this.openSession(frame)
-    this.out.push({ type: 'authorize', hello: frame })
-    this.authorized = this.wait((reason: string | null) => {
-      if (reason !== null) return this.refuse(ErrorCode.UNAUTHORIZED, reason, CloseCode.UNAUTHORIZED)
+    if (!this.config.auth) return this.openSession(frame)
+    // Verified before the store is touched: a client without a valid token costs the store nothing.
+    if (frame.token === undefined) return this.refuse(ErrorCode.UNAUTHORIZED, 'token missing: this server requires a JWT in hello.token', CloseCode.UNAUTHORIZED)
+    this.out.push({ type: 'verify', token: frame.token })
+    this.verified = this.wait((result: Verified) => {
+      if (!result.ok) return this.refuse(ErrorCode.UNAUTHORIZED, `token refused: ${result.reason}`, CloseCode.UNAUTHORIZED)
+      this.identity = result.identity
       this.openSession(frame)
+    })
+  }
+
+  /**
+   * The session is claimed or created: the app's authorize hook and connect webhook say yes or no (after the
+   * claim, because the webhook is told the session and whether it resumed), then the welcome.
+   */
+  private admit(frame: Hello, record: SessionRecord, resumed: boolean, reset: 'expired' | 'taken' | undefined): void {
+    if (!this.config.authorize) return this.welcome(frame, record, resumed, reset)
+    const who = this.identity ? { user: this.identity.user, claims: this.identity.claims } : {}
+    this.out.push({ type: 'authorize', hello: frame, session: record.id, resumed, ...who })
+    this.authorized = this.wait(({ refusal, retry }) => {
+      if (refusal === null) return this.welcome(frame, record, resumed, reset)
+      if (retry) return this.refuse(ErrorCode.BACKEND_UNAVAILABLE, refusal, CloseCode.BACKEND_UNAVAILABLE)
+      this.refuse(ErrorCode.UNAUTHORIZED, refusal, CloseCode.UNAUTHORIZED)
     })
   }
 
@@ -268,7 +378,7 @@ export class ConnectionCore {
       // An older hello of the client that holds the session now (it waited in a buffer while the client moved
       // on): it claims nothing, and its socket is of no use to anyone.
       if (result.status === 'stale') return this.close(CloseCode.SESSION_MOVED, 'a newer connection of this client holds the session')
-      if (result.status === 'claimed') return this.welcome(frame, result.record, true, undefined)
+      if (result.status === 'claimed') return this.admit(frame, result.record, true, undefined)
       // A copy of another client's persisted state (a duplicated tab) or a store that lost newer claims: worth a
       // line, because the client is about to tell its app that its pending sends' fate is unknown.
       if (result.status === 'taken') this.log(`session ${token.session}: resume refused, its token is no longer current (a copy of another client's state?); new session`)
@@ -281,7 +391,7 @@ export class ConnectionCore {
     const owner = { generation: this.config.ids.generation(), instance: frame.instance, attempt: frame.attempt ?? 0 }
     this.frameCall({ method: 'createSession', args: [this.config.ids.session(), this.config.sessionTtlMs, owner] }, (r) => {
       if (!r.ok) return this.fail(r.error)
-      this.welcome(frame, r.value as SessionRecord, false, reset)
+      this.admit(frame, r.value as SessionRecord, false, reset)
     })
   }
 
@@ -290,7 +400,11 @@ export class ConnectionCore {
     this.go(this.state.type === 'draining' ? { type: 'draining', held } : { type: 'open', held })
     this.out.push({ type: 'own', session: record.id })
     this.send(encode(welcomeFrame(this.config, record, resumed, reset)))
-    for (const topic of Object.keys(frame.subs)) this.subscribe(topic, frame.subs[topic] ?? null)
+    const watch = new Set(frame.presence ?? [])
+    const subscribed = Object.keys(frame.subs).filter((topic) => this.subscribe(topic, frame.subs[topic] ?? null, watch.has(topic)))
+    // Exactly these: a resumed session keeps (no leave, no join) what it asks for again, and leaves the rest.
+    // (A new session is in nothing yet: nothing to tell when it asks for nothing.)
+    if (resumed || subscribed.some((t) => t !== INBOX_TOPIC)) this.present(subscribed, 'set')
   }
 
   // ---------------------------------------------------------------- writes
@@ -306,18 +420,21 @@ export class ConnectionCore {
 
   /** `bytes`, the frame's size, bounds its data's: stores that bound retention by bytes can use it. */
   private pub(frame: Pub, bytes: number): void {
-    const refusal = pubRefusal(frame.topic)
+    const refusal = pubRefusal(frame.topic) ?? (mayPublish(this.identity, frame.topic) ? undefined : forbidden('publishing to', frame.topic))
     this.write(frame.seq, () => this.commit(frame.seq, refusal ? [] : [{ topic: frame.topic, data: frame.data, bytes }], refusal))
   }
 
   private sendOp(frame: Send): void {
     const held = this.held!
     this.write(frame.seq, () => {
-      this.out.push({ type: 'handle', seq: frame.seq, data: frame.data, session: held.session, inbox: held.inbox })
+      const user = this.identity?.user
+      this.out.push({ type: 'handle', seq: frame.seq, data: frame.data, session: held.session, inbox: held.inbox, ...(user !== undefined ? { user } : {}) })
       this.handled = {
         seq: frame.seq,
         then: this.wait((outcome: HandlerOutcome) => {
           if (outcome.ok) return this.commit(frame.seq, outcome.appends)
+          // Not applied and not acknowledged: the client resends it (same seq) once it reconnected.
+          if (outcome.retry) return this.refuse(ErrorCode.BACKEND_UNAVAILABLE, `the send webhook did not answer: ${outcome.reason}; this send will be retried`, CloseCode.BACKEND_UNAVAILABLE)
           this.log(`onMessage threw for seq ${frame.seq}: ${outcome.reason}`)
           // Refused for good, its seq consumed and nothing it published applied. Retrying would not help: a
           // handler that throws on this data throws again on the resend, and every later send of the session
@@ -332,7 +449,8 @@ export class ConnectionCore {
   private commit(seq: number, appends: { topic: string; data: unknown; bytes?: number }[], refusal?: Refusal): void {
     const held = this.held
     if (!held) return
-    const op = { session: held.session, generation: held.generation, seq, appends }
+    const user = this.identity?.user
+    const op = { session: held.session, generation: held.generation, seq, appends, ...(user !== undefined ? { from: user } : {}) }
     this.frameCall({ method: 'apply', args: [op] }, (r) => {
       if (!r.ok) {
         // Not acked: the op stays in the client's outbox and goes through once the store is back.
@@ -351,36 +469,51 @@ export class ConnectionCore {
 
   // ---------------------------------------------------------------- subscriptions
 
-  /** Subscribe (or re-subscribe) `topic` from `from`. `@inbox` is always the caller's own. */
-  private subscribe(topic: string, from: Position | null): void {
+  /**
+   * Subscribe (or re-subscribe) `topic` from `from`. `@inbox` is always the caller's own. `presence`: forward the
+   * topic's presence events too. False when refused (an `error` frame with the topic says why).
+   */
+  private subscribe(topic: string, from: From | null, presence = false): boolean {
     const held = this.held
-    if (!held) return
-    const refusal = subRefusal(topic)
-    if (refusal) return this.send(encode({ t: 'error', ...refusal }))
+    if (!held) return false
+    const refusal = subRefusal(topic) ?? (maySubscribe(this.identity, topic) ? undefined : forbidden('subscribing to', topic))
+    if (refusal) {
+      this.send(encode({ t: 'error', ...refusal }))
+      return false
+    }
     const max = this.config.maxSubscriptions
     // @inbox is the session's own and always there: it does not count against the limit.
     const counted = this.subs.size - (this.subs.has(INBOX_TOPIC) ? 1 : 0)
     if (topic !== INBOX_TOPIC && !this.subs.has(topic) && counted >= max) {
       const message = `cannot subscribe to ${topic}: at most ${max} topics per connection (besides @inbox)`
-      return this.send(encode({ t: 'error', code: ErrorCode.TOO_MANY_SUBSCRIPTIONS, message, topic }))
+      this.send(encode({ t: 'error', code: ErrorCode.TOO_MANY_SUBSCRIPTIONS, message, topic }))
+      return false
     }
     this.unsubscribe(topic)
     const storeTopic = topic === INBOX_TOPIC ? held.inbox : topic
     const sub = new Subscription(topic, storeTopic, this.subscriptionHost())
     this.subs.set(topic, sub)
     this.byStoreTopic.set(storeTopic, sub)
+    if (presence && topic !== INBOX_TOPIC) {
+      this.watched.set(presenceTopic(topic), topic)
+      this.out.push({ type: 'listen', topic: presenceTopic(topic) })
+    }
     // Live first, then the head: nothing appended between the two is missed (the store orders them).
     this.out.push({ type: 'listen', topic: storeTopic })
     sub.start(from)
+    return true
   }
 
-  private unsubscribe(topic: string): void {
+  /** Stop delivering `topic` (and its presence events); false when it was not subscribed. */
+  private unsubscribe(topic: string): boolean {
     const sub = this.subs.get(topic)
-    if (!sub) return
+    if (!sub) return false
     sub.stop()
     this.subs.delete(topic)
     this.byStoreTopic.delete(sub.storeTopic)
     this.out.push({ type: 'unlisten', topic: sub.storeTopic })
+    if (this.watched.delete(presenceTopic(topic))) this.out.push({ type: 'unlisten', topic: presenceTopic(topic) })
+    return true
   }
 
   private subscriptionHost(): SubscriptionHost {
@@ -405,6 +538,7 @@ export class ConnectionCore {
     this.liveness.output(now, buffered)
     if (this.liveness.silentFor(now) > timeoutMs) return this.close(CloseCode.HEARTBEAT_TIMEOUT, `no frame for ${timeoutMs} ms and no output read`)
     const held = this.held
+    if (held && expired(this.identity, now)) return this.tokenExpired()
     // No ping before the welcome: the first server frame a client sees is the answer to its hello.
     if (held && now - this.lastPing >= heartbeatMs) {
       this.lastPing = now
@@ -449,6 +583,7 @@ export class ConnectionCore {
     this.waiting = false
     this.replies.clear()
     this.authorized = undefined
+    this.verified = undefined
     this.handled = undefined
     this.drainWaiters = []
   }
@@ -476,4 +611,9 @@ export class ConnectionCore {
   private frameCall(call: StoreCall, then: (reply: StoreReply) => void): void {
     this.call(call, this.wait(then))
   }
+}
+
+/** What a token's `topics` claim does not allow: only that call is refused, the connection stays open. */
+function forbidden(what: string, topic: string): Refusal {
+  return { code: ErrorCode.FORBIDDEN, message: `your token does not allow ${what} ${topic}`, topic }
 }

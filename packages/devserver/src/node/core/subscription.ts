@@ -13,7 +13,7 @@
  * `gap`. If the log moves under an active subscription (a new epoch; or retention overtook a slow catch-up), a
  * second `subscribed` with `recovered: false` and the `gap` is sent, then delivery goes on.
  */
-import { encode, type Gap, type Position } from '@lifeline/protocol'
+import { encode, type From, type Gap } from '@lifeline/protocol'
 import { placeOf } from '../../store/dense.js'
 import type { StoredMessage, TopicHead } from '../../store/types.js'
 import type { StoreCall, StoreReply } from './types.js'
@@ -43,7 +43,7 @@ function msgText(m: StoredMessage, clientTopic: string): string {
   const shared = clientTopic === m.topic
   let text = shared ? encoded.get(m) : undefined
   if (text === undefined) {
-    text = encode({ t: 'msg', topic: clientTopic, offset: m.offset, epoch: m.epoch, data: m.data })
+    text = encode(m.from === undefined ? { t: 'msg', topic: clientTopic, offset: m.offset, epoch: m.epoch, data: m.data } : { t: 'msg', topic: clientTopic, offset: m.offset, epoch: m.epoch, data: m.data, from: m.from })
     if (shared) encoded.set(m, text)
   }
   return text
@@ -74,8 +74,8 @@ export class Subscription {
     private readonly host: SubscriptionHost,
   ) {}
 
-  /** Start from the client's position (null: live from the head). The caller has started listening already. */
-  start(from: Position | null): void {
+  /** Start from the client's position or start (protocol From; null: live from the head). The caller has started listening already. */
+  start(from: From | null): void {
     this.host.call({ method: 'head', args: [this.storeTopic] }, (r) => {
       if (this.stage.type === 'stopped') return
       if (!r.ok) return this.host.fail(r.error)
@@ -112,12 +112,19 @@ export class Subscription {
     if (s === 'idle') this.pump()
   }
 
-  /** Place the cursor from the client's position and send `subscribed`. */
-  private anchor(head: TopicHead, from: Position | null): void {
+  /** Place the cursor from the client's position (or start) and send `subscribed`. */
+  private anchor(head: TopicHead, from: From | null): void {
     let gap: Gap | undefined
+    // A start without a position ('earliest', an offset without an epoch): the client learns where the replay
+    // begins from `after`, since it has no position to compare offsets with.
+    const placed = from !== null && (from === 'earliest' || from.epoch === undefined)
     if (from === null) {
       this.cursor = head.last
-    } else if (from.epoch !== head.epoch || from.offset > head.last) {
+    } else if (from === 'earliest') {
+      this.cursor = head.first - 1
+    } else if (from.epoch === undefined && from.offset > head.last) {
+      this.cursor = head.last // an offset not written yet: live from now
+    } else if (from.epoch !== undefined && (from.epoch !== head.epoch || from.offset > head.last)) {
       // Another epoch, or a position past the head (the log lost its tail and may reuse those offsets, e.g. a
       // store restored from an older snapshot): what the client read is gone. Say so, and start over from the
       // oldest retained message rather than risk skipping a reused offset silently.
@@ -131,12 +138,12 @@ export class Subscription {
     }
     this.epoch = head.epoch
     this.target = head.last
-    this.sendSubscribed(head, gap)
+    this.sendSubscribed(head, gap, placed ? this.cursor : undefined)
   }
 
-  private sendSubscribed(head: TopicHead, gap: Gap | undefined): void {
+  private sendSubscribed(head: TopicHead, gap: Gap | undefined, after?: number): void {
     this.host.send(
-      encode({ t: 'subscribed', topic: this.clientTopic, offset: head.last, epoch: head.epoch, recovered: !gap, ...(gap ? { gap } : {}) }),
+      encode({ t: 'subscribed', topic: this.clientTopic, offset: head.last, epoch: head.epoch, recovered: !gap, ...(gap ? { gap } : {}), ...(after === undefined ? {} : { after }) }),
     )
   }
 

@@ -5,7 +5,8 @@
  * back as inputs. This is what lets the simulation drive the real server logic on a virtual clock.
  */
 import type { Hello } from '@lifeline/protocol'
-import type { ApplyOp, Claim, SessionOwner, StoredMessage } from '../../store/types.js'
+import type { ApplyOp, Claim, PresenceMode, SessionOwner, StoredMessage } from '../../store/types.js'
+import type { Verified } from './identity.js'
 import type { RateLimit } from './rate-limit.js'
 
 /** What the core knows of its node, fixed for the connection's life. */
@@ -20,8 +21,16 @@ export interface CoreConfig {
   maxFrameBytes: number
   maxSubscriptions: number
   rateLimit: RateLimit
-  /** Whether the app has an authorize hook: the core then asks for a verdict before opening a session. */
+  /**
+   * Whether the app has an authorize hook or a connect webhook: the core then asks for a verdict (`authorize`)
+   * once the session is claimed or created, before the welcome.
+   */
   authorize: boolean
+  /**
+   * Whether a hello must carry a token (JWT auth configured): the core asks the adapter to verify it (`verify`)
+   * before it touches the store, and enforces what it allows. Absent: false, the cluster is open.
+   */
+  auth?: boolean
   /** Fresh ids: a new session's id and new generations (random in production, seeded in a simulation). */
   ids: { session(): string; generation(): number }
 }
@@ -34,11 +43,17 @@ export type StoreCall =
   | { method: 'apply'; args: [op: ApplyOp] }
   | { method: 'head'; args: [topic: string] }
   | { method: 'read'; args: [topic: string, from: number, limit: number] }
+  | { method: 'updatePresence'; args: [session: string, user: string, topics: string[], mode: PresenceMode] }
+  | { method: 'listPresence'; args: [topic: string] }
 
 export type StoreReply = { ok: true; value: unknown } | { ok: false; error: string }
 
-/** A `send`'s handler ran: what it published (committed with the seq), or why it refused. */
-export type HandlerOutcome = { ok: true; appends: { topic: string; data: unknown }[] } | { ok: false; reason: string }
+/**
+ * A `send`'s handler ran: what it published (committed with the seq), or why it refused. `retry`: the handler
+ * could not be reached (a send webhook that timed out, was unreachable or answered 5xx): nothing is committed or
+ * acknowledged, the connection closes 4502 and the client's outbox sends it again.
+ */
+export type HandlerOutcome = { ok: true; appends: { topic: string; data: unknown }[] } | { ok: false; reason: string; retry?: boolean }
 
 export type Input =
   /** One text frame from the client; `bytes` its size on the wire. */
@@ -53,8 +68,15 @@ export type Input =
   | { type: 'live'; message: StoredMessage }
   /** Live delivery of this store topic may have missed messages no later one reveals: look at its head. */
   | { type: 'resync'; topic: string }
-  /** The authorize hook's verdict: null accepts, a string is the reason shown to the client. */
-  | { type: 'authorized'; refusal: string | null }
+  /**
+   * The authorize hook's or connect webhook's verdict: null accepts, a string is the reason shown to the client.
+   * `retry`: the backend could not answer (timeout, 5xx): refused with a retryable code (4502), not for good.
+   */
+  | { type: 'authorized'; refusal: string | null; retry?: boolean }
+  /** The answer to the last `verify` effect. */
+  | { type: 'verified'; result: Verified }
+  /** The app's backend disconnects this connection's user (HTTP API): close 4441. */
+  | { type: 'disconnect' }
   /** The `send` handler for this seq finished. */
   | { type: 'handled'; seq: number; outcome: HandlerOutcome }
   /** The socket's output fell below the low water mark the core asked to hear about. */
@@ -71,10 +93,15 @@ export type Effect =
   | { type: 'store'; id: number; call: StoreCall }
   /** Start or stop live delivery of a store topic to this connection. */
   | { type: 'listen' | 'unlisten'; topic: string }
-  /** Run the app's authorize hook with this hello (and the upgrade request the adapter holds). */
-  | { type: 'authorize'; hello: Hello }
+  /**
+   * Run the app's authorize hook (with the upgrade request the adapter holds) and connect webhook for this
+   * hello, whose session is now `session` (`resumed` or new); `user`/`claims` from its verified token.
+   */
+  | { type: 'authorize'; hello: Hello; session: string; resumed: boolean; user?: string; claims?: Record<string, unknown> }
+  /** Verify this token (a hello's, or an `auth` refresh); answer with a `verified` input. */
+  | { type: 'verify'; token: string }
   /** Run the app's `send` handler for this op; `inbox` is the sender's own store topic (ctx.reply). */
-  | { type: 'handle'; seq: number; data: unknown; session: string; inbox: string }
+  | { type: 'handle'; seq: number; data: unknown; session: string; inbox: string; user?: string }
   /** This connection now serves `session`: an older connection of it on this node is stale. */
   | { type: 'own'; session: string }
   /** Tell the core (input `drained`) once the output has drained. */
