@@ -21,104 +21,103 @@ const realTimers: Timers = {
 }
 
 export class LifelineClient<T = unknown> {
-  private readonly core: SessionCore<T>
-  private readonly transport: Transport
-  private readonly events = new Emitter<ClientEvents<T>>()
-  private readonly timers: Timers
-  private readonly handles = new Map<TimerName, unknown>()
-  private readonly subWaiters = new Map<string, Deferred[]>()
-  private readonly storage: StorageLike | undefined
-  private readonly key: string
-  private readonly token: ClientOptions<T>['token']
-  private queue: Effect<T>[] = []
+  readonly #core: SessionCore<T>
+  readonly #transport: Transport
+  readonly #events = new Emitter<ClientEvents<T>>()
+  readonly #timers: Timers
+  readonly #handles = new Map<TimerName, unknown>()
+  readonly #subWaiters = new Map<string, Deferred[]>()
+  readonly #storage: StorageLike | undefined
+  readonly #key: string
+  readonly #token: ClientOptions<T>['token']
+  #queue: Effect<T>[] = []
   /** True while run() carries out the queue: a nested run() (an app listener calling back in) only adds to it. */
-  private running = false
-  private readonly onOnline = () => this.run({ type: 'reconnect', why: 'online' })
+  #running = false
+  readonly #onOnline = () => this.#run({ type: 'reconnect', why: 'online' })
   /** Wakes each waiting `messages()` iterator, so it ends at close(). */
-  private readonly ends = new Set<() => void>()
-  private closed = false
+  readonly #ends = new Set<() => void>()
+  #closed = false
 
   constructor(options: ClientOptions<T>) {
     const o = resolveOptions(options)
     if (!options.WebSocket && typeof (globalThis as { WebSocket?: unknown }).WebSocket !== 'function') {
       throw new TypeError("createClient: no global WebSocket; on Node 20 pass `WebSocket` from the 'ws' package")
     }
-    this.timers = options.timers ?? realTimers
-    this.token = options.token
-    this.storage = options.persist
-    this.key = options.persistKey ?? `lifeline:${o.urls[0]}`
-    this.core = new SessionCore(o, this.storage && load(this.storage, this.key))
-    this.transport = new Transport(options.WebSocket, {
-      open: () => this.run({ type: 'socket-open' }),
-      text: (text) => this.run({ type: 'socket-frame', text }),
-      close: (code, reason) => this.run({ type: 'socket-close', code, reason }),
+    this.#timers = options.timers ?? realTimers
+    this.#token = options.token
+    this.#storage = options.persist
+    this.#key = options.persistKey ?? `lifeline:${o.urls[0]}`
+    this.#core = new SessionCore(o, this.#storage && load(this.#storage, this.#key))
+    this.#transport = new Transport(options.WebSocket, {
+      open: () => this.#run({ type: 'socket-open' }),
+      text: (text) => this.#run({ type: 'socket-frame', text }),
+      close: (code, reason) => this.#run({ type: 'socket-close', code, reason }),
     })
-    const g = globalThis as { addEventListener?: (type: string, fn: () => void) => void }
-    if (typeof g.addEventListener === 'function') g.addEventListener('online', this.onOnline)
-    this.run({ type: 'start' })
+    ;(globalThis as Partial<EventTarget>).addEventListener?.('online', this.#onOnline)
+    this.#run({ type: 'start' })
   }
 
   /** 'connecting' | 'open' | 'reconnecting' | 'closed'. */
   get state(): ClientState {
-    return this.core.state
+    return this.#core.state
   }
   /** The server's id for this session, once known (restored from `persist` before the first welcome). */
   get sessionId(): string | null {
-    return this.core.session.sessionId
+    return this.#core.session.sessionId
   }
   /** Publishes and sends not yet acknowledged by the server. */
   get pending(): number {
-    return this.core.session.outbox.size
+    return this.#core.session.outbox.size
   }
   /** Bytes (UTF-8 JSON of data + topic) of the pending ones, counted against outbox.maxBytes. */
   get pendingBytes(): number {
-    return this.core.session.outbox.bytes
+    return this.#core.session.outbox.bytes
   }
 
   /** Resolves once the server confirmed the subscription (immediately if it already did). `from`: where it starts. */
   subscribe(topic: string, options: SubscribeOptions = {}): Promise<void> {
-    const waiters = (): Deferred[] => this.subWaiters.get(topic) ?? []
-    return this.call(
+    const waiters = (): Deferred[] => this.#subWaiters.get(topic) ?? []
+    return this.#call(
       options.signal,
       (d) => {
-        this.subWaiters.set(topic, [...waiters(), d])
-        this.run({ type: 'subscribe', topic, from: options.from, epoch: options.epoch, presence: options.presence })
+        this.#subWaiters.set(topic, [...waiters(), d])
+        this.#run({ type: 'subscribe', topic, from: options.from, epoch: options.epoch, presence: options.presence })
       },
       (d) => {
         // Still waiting, so not confirmed yet: this call is withdrawn, and the subscription with it once no
         // other call waits for it (a confirmed subscription settled its callers and is ended by unsubscribe).
         const rest = waiters().filter((x) => x !== d)
-        this.subWaiters.set(topic, rest)
+        this.#subWaiters.set(topic, rest)
         d.reject(aborted())
-        if (rest.length === 0) this.run({ type: 'unsubscribe', topic })
+        if (rest.length === 0) this.#run({ type: 'unsubscribe', topic })
       },
     )
   }
 
   /** Who is in `topic` now: each user with how many of their sessions are subscribed to it. */
   presence(topic: string, options: CallOptions = {}): Promise<PresenceUser[]> {
-    return this.ask('presence', { topic }, options).then((v) => (v as { users: PresenceUser[] }).users)
+    return this.#ask('presence', { topic }, options).then((v) => (v as { users: PresenceUser[] }).users)
   }
 
   /** Stops delivery for `topic` at once and forgets its position. */
   unsubscribe(topic: string): Promise<void> {
-    this.run({ type: 'unsubscribe', topic })
+    this.#run({ type: 'unsubscribe', topic })
     return Promise.resolve()
   }
 
   /** Resolves when the server applied it (exactly once, even across reconnects and reloads). */
   publish(topic: string, data: unknown, options: CallOptions = {}): Promise<void> {
-    return this.call(options.signal, (ticket) => this.run({ type: 'publish', topic, data, ticket }))
+    return this.#call(options.signal, (ticket) => this.#run({ type: 'publish', topic, data, ticket }))
   }
 
   /** Sends `data` to the server's handler; same guarantee as publish. */
   send(data: unknown, options: CallOptions = {}): Promise<void> {
-    return this.call(options.signal, (ticket) => this.run({ type: 'send', data, ticket }))
+    return this.#call(options.signal, (ticket) => this.#run({ type: 'send', data, ticket }))
   }
 
   /** The topic's retained messages, without subscribing. */
   history(topic: string, options: HistoryOptions = {}): Promise<History<T>> {
-    return this.call(options.signal, (ticket) => this.run({ type: 'history', topic, from: options.from, limit: options.limit, ticket }))
+    return this.#call(options.signal, (ticket) => this.#run({ type: 'history', topic, from: options.from, limit: options.limit, ticket }))
   }
 
   /**
@@ -133,40 +132,39 @@ export class LifelineClient<T = unknown> {
       if (m.topic === topic) queue.push(m), wake()
     })
     const onClose = (): void => wake()
-    this.ends.add(onClose)
+    this.#ends.add(onClose)
     const client = this
     return (async function* () {
       try {
         for (;;) {
           const m = queue.shift()
           if (m) yield m
-          else if (client.closed) return
+          else if (client.#closed) return
           else await new Promise<void>((resolve) => (wake = resolve))
         }
       } finally {
         off()
-        client.ends.delete(onClose)
+        client.#ends.delete(onClose)
       }
     })()
   }
 
   /** Adds a listener; returns the function that removes it. */
   on<K extends keyof ClientEvents<T>>(event: K, fn: (payload: ClientEvents<T>[K]) => void): () => void {
-    return this.events.on(event, fn)
+    return this.#events.on(event, fn)
   }
 
   /** Connect again now, without backoff (also revives a client the server refused). */
   reconnect(): void {
-    this.run({ type: 'reconnect', why: 'app' })
+    this.#run({ type: 'reconnect', why: 'app' })
   }
 
   /** Closes for good. Pending calls reject with CLIENT_CLOSED; with `persist` they stay stored for the next client. */
   close(): Promise<void> {
-    const g = globalThis as { removeEventListener?: (type: string, fn: () => void) => void }
-    if (typeof g.removeEventListener === 'function') g.removeEventListener('online', this.onOnline)
-    this.run({ type: 'close' })
-    this.closed = true
-    for (const wake of this.ends) wake()
+    ;(globalThis as Partial<EventTarget>).removeEventListener?.('online', this.#onOnline)
+    this.#run({ type: 'close' })
+    this.#closed = true
+    for (const wake of this.#ends) wake()
     return Promise.resolve()
   }
 
@@ -174,15 +172,15 @@ export class LifelineClient<T = unknown> {
    * A question of `kind` for the server (queries.ts), answered once: the promise resolves with the answer's
    * value, or rejects with the server's error. Asked again on the next connection if this one ends first.
    */
-  private ask(kind: string, fields: object, options: CallOptions = {}): Promise<unknown> {
-    return this.call(options.signal, (ticket) => this.run({ type: 'query', kind, fields, ticket }))
+  #ask(kind: string, fields: object, options: CallOptions = {}): Promise<unknown> {
+    return this.#call(options.signal, (ticket) => this.#run({ type: 'query', kind, fields, ticket }))
   }
 
   /** A call's promise with its `signal` wired: `start` gets the ticket; an abort runs `abort` (default: the core withdraws it if it can). */
-  private call<V>(signal: AbortSignal | undefined, start: (d: Deferred) => void, abort?: (d: Deferred) => void): Promise<V> {
+  #call<V>(signal: AbortSignal | undefined, start: (d: Deferred) => void, abort?: (d: Deferred) => void): Promise<V> {
     return new Promise<V>((resolve, reject) => {
       if (signal?.aborted) return reject(aborted())
-      const onAbort = (): void => (abort ? abort(d) : this.run({ type: 'abort', ticket: d }))
+      const onAbort = (): void => (abort ? abort(d) : this.#run({ type: 'abort', ticket: d }))
       const d: Deferred = {
         resolve: (value) => (signal?.removeEventListener('abort', onAbort), resolve(value as V)),
         reject: (e) => (signal?.removeEventListener('abort', onAbort), reject(e)),
@@ -192,50 +190,52 @@ export class LifelineClient<T = unknown> {
     })
   }
 
-  private run(input: Input): void {
-    this.queue.push(...this.core.handle(input))
-    if (this.running) return
-    this.running = true
+  #run(input: Input): void {
+    this.#queue.push(...this.#core.handle(input))
+    if (this.#running) return
+    this.#running = true
     try {
-      for (let e = this.queue.shift(); e; e = this.queue.shift()) this.exec(e)
+      for (let e = this.#queue.shift(); e; e = this.#queue.shift()) this.#exec(e)
     } finally {
-      this.running = false
+      this.#running = false
     }
   }
 
-  private exec(e: Effect<T>): void {
+  #exec(e: Effect<T>): void {
     try {
       switch (e.type) {
         case 'fetch-token':
-          return void this.fetchToken()
+          return void this.#fetchToken()
         case 'connect':
-          return this.transport.connect(e.url)
+          return this.#transport.connect(e.url)
         case 'disconnect':
-          return this.transport.disconnect(e.code, e.reason)
+          return this.#transport.disconnect(e.code, e.reason)
         case 'write':
-          return this.transport.write(e.text)
+          return this.#transport.write(e.text)
         case 'timer': {
-          this.timers.clearTimeout(this.handles.get(e.name))
-          this.handles.delete(e.name)
-          if (e.ms !== null) this.handles.set(e.name, this.timers.setTimeout(() => this.fire(e.name), e.ms))
+          this.#timers.clearTimeout(this.#handles.get(e.name))
+          this.#handles.delete(e.name)
+          if (e.ms !== null) this.#handles.set(e.name, this.#timers.setTimeout(() => this.#fire(e.name), e.ms))
           return
         }
         case 'emit':
-          return this.events.emit(e.event, e.payload as never)
+          return this.#events.emit(e.event, e.payload as never)
         case 'settle': {
           const d = e.ticket as Deferred
           return e.error ? d.reject(e.error) : d.resolve(e.value)
         }
         case 'subscribed': {
-          const list = this.subWaiters.get(e.topic) ?? []
-          this.subWaiters.delete(e.topic)
+          const list = this.#subWaiters.get(e.topic) ?? []
+          this.#subWaiters.delete(e.topic)
           for (const d of list) e.error ? d.reject(e.error) : d.resolve()
           return
         }
-        case 'persist':
-          if (!this.storage) return
-          if (e.part === 'outbox') return saveOutbox(this.storage, this.key, this.core.session.outbox.entries, this.core.session.outbox.lastSeq)
-          return saveSession(this.storage, this.key, this.core.session.sessionId, this.core.session.token, this.core.session.positions.toJSON())
+        case 'persist': {
+          const s = this.#core.session
+          if (!this.#storage) return
+          if (e.part === 'outbox') return saveOutbox(this.#storage, this.#key, s.outbox.entries, s.outbox.lastSeq)
+          return saveSession(this.#storage, this.#key, s.sessionId, s.token, s.positions.toJSON())
+        }
       }
     } catch (err) {
       report(err) // a socket or storage that throws must not stop the effects after it
@@ -243,20 +243,20 @@ export class LifelineClient<T = unknown> {
   }
 
   /** The `token` option's current token, as a `token` input (a failure too: the core decides what it means). */
-  private async fetchToken(): Promise<void> {
-    const t = this.token
+  async #fetchToken(): Promise<void> {
+    const t = this.#token
     let input: Input
     try {
       input = { type: 'token', token: await (typeof t === 'function' ? t() : t) }
     } catch (e) {
       input = { type: 'token', error: String(e) }
     }
-    this.run(input)
+    this.#run(input)
   }
 
-  private fire(name: TimerName): void {
-    this.handles.delete(name)
-    this.run({ type: 'timer', name })
+  #fire(name: TimerName): void {
+    this.#handles.delete(name)
+    this.#run({ type: 'timer', name })
   }
 }
 

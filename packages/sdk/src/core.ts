@@ -8,7 +8,7 @@ import { CloseCode, ErrorCode } from '@lifeline/protocol'
 import { backoffDelay } from './backoff.js'
 import { decodeServerFrame } from './decode.js'
 import { Sink, type Effect, type Input } from './effects.js'
-import { LifelineError } from './errors.js'
+import { CLOSED, LifelineError, serverError } from './errors.js'
 import { refreshIn } from './auth.js'
 import { historyFields, historyValue } from './history.js'
 import type { ResolvedOptions } from './options.js'
@@ -32,39 +32,38 @@ export type ConnState =
 
 export class SessionCore<T = unknown> {
   conn: ConnState = { type: 'idle' }
-  readonly session: Session<T>
-  private readonly sink = new Sink<T>()
-  readonly queries = new Queries<T>(this.sink)
+  declare readonly session: Session<T>
+  readonly #sink = new Sink<T>()
+  readonly queries = new Queries<T>(this.#sink)
   /** Failed attempts since the last stable connection: the backoff exponent. */
-  private attempt = 0
-  private urlIndex = 0
-  private wasOpen = false
-  private lastFrameAt = 0
+  #attempt = 0
+  #urlIndex = 0
+  #wasOpen = false
+  #lastFrameAt = 0
   /** The user's token for this connection (the `token` option), once it came; asked for at each connect. */
-  private jwt: string | undefined
+  #jwt: string | undefined
   /** A refresh was asked for on the open connection: the token that comes goes out in an `auth` frame. */
-  private refreshing = false
+  #refreshing = false
+  readonly #o: ResolvedOptions<T>
 
-  constructor(
-    private readonly o: ResolvedOptions<T>,
-    restored?: Restored,
-  ) {
-    this.session = new Session(this.sink, o, restored)
+  constructor(o: ResolvedOptions<T>, restored?: Restored) {
+    this.#o = o
+    this.session = new Session(this.#sink, o, restored)
   }
 
   get state(): ClientState {
     const type = this.conn.type
-    return type === 'open' || type === 'closed' ? type : this.wasOpen ? 'reconnecting' : 'connecting'
+    return type === 'open' || type === 'closed' ? type : this.#wasOpen ? 'reconnecting' : 'connecting'
   }
 
   /** Feed one input; returns the effects to carry out, in order. */
   handle(input: Input): Effect<T>[] {
-    this.sink.out = []
-    this.step(input)
-    return this.sink.out
+    this.#sink.out = []
+    this.#step(input)
+    return this.#sink.out
   }
 
-  private step(i: Input): void {
+  #step(i: Input): void {
     const c = this.conn
     const s = this.session
     const open = c.type === 'open'
@@ -72,25 +71,25 @@ export class SessionCore<T = unknown> {
     const closed = c.type !== 'closed' ? undefined : c.final ? ErrorCode.CLIENT_CLOSED : ErrorCode.CONNECTION_REFUSED
     switch (i.type) {
       case 'start':
-        return c.type === 'idle' ? this.connect() : undefined
+        return c.type === 'idle' ? this.#connect() : undefined
       case 'socket-open':
         if (c.type !== 'connecting' || c.helloSent) return
-        this.lastFrameAt = this.o.now()
+        this.#lastFrameAt = this.#o.now()
         // The hello carries the token: wait for it if it has not come yet (the socket opened first).
-        if (this.o.token !== undefined && this.jwt === undefined) return this.go({ type: 'connecting', helloSent: false, opened: true })
-        return this.sayHello()
+        if (this.#o.token !== undefined && this.#jwt === undefined) return this.#go({ type: 'connecting', helloSent: false, opened: true })
+        return this.#sayHello()
       case 'token':
-        return this.onToken(i.token, i.error)
+        return this.#onToken(i.token, i.error)
       case 'socket-frame':
-        return (c.type === 'connecting' && c.helloSent) || open ? this.onText(i.text) : undefined
+        return (c.type === 'connecting' && c.helloSent) || open ? this.#onText(i.text) : undefined
       case 'socket-close':
-        return c.type === 'connecting' || open ? this.onClose(i.code, i.reason) : undefined
+        return c.type === 'connecting' || open ? this.#onClose(i.code, i.reason) : undefined
       case 'timer':
-        if (i.name === 'retry' && c.type === 'waiting') this.connect()
-        if (i.name === 'silence') this.onSilenceTimer()
+        if (i.name === 'retry' && c.type === 'waiting') this.#connect()
+        if (i.name === 'silence') this.#onSilenceTimer()
         if (i.name === 'token' && open) {
-          this.refreshing = true
-          this.sink.effect({ type: 'fetch-token' })
+          this.#refreshing = true
+          this.#sink.effect({ type: 'fetch-token' })
         }
         return
       case 'publish':
@@ -103,8 +102,8 @@ export class SessionCore<T = unknown> {
         return s.unsubscribe(i.topic, open)
       case 'history': {
         const fields = historyFields(i.topic, i.from, i.limit)
-        if (fields instanceof LifelineError) return this.sink.effect({ type: 'settle', ticket: i.ticket, error: fields })
-        return this.queries.ask('history', fields, i.ticket, open, closed, (v) => historyValue(i.topic, v, this.o.schema, this.sink))
+        if (fields instanceof LifelineError) return this.#sink.effect({ type: 'settle', ticket: i.ticket, error: fields })
+        return this.queries.ask('history', fields, i.ticket, open, closed, (v) => historyValue(i.topic, v, this.#o.schema, this.#sink))
       }
       case 'query':
         return this.queries.ask(i.kind, i.fields, i.ticket, open, closed)
@@ -113,176 +112,179 @@ export class SessionCore<T = unknown> {
         return this.queries.abort(i.ticket)
       case 'reconnect':
         if (c.type === 'waiting' || (c.type === 'closed' && !c.final)) {
-          if (c.type === 'closed') this.attempt = 0
-          this.sink.timer('retry', null)
-          this.connect()
+          if (c.type === 'closed') this.#attempt = 0
+          this.#sink.timer('retry', null)
+          this.#connect()
         } else if (i.why === 'app' && (c.type === 'connecting' || open)) {
-          this.sink.effect({ type: 'disconnect', code: CloseCode.NORMAL, reason: 'client.reconnect()' })
-          this.connect()
+          this.#sink.effect({ type: 'disconnect', code: CloseCode.NORMAL, reason: 'client.reconnect()' })
+          this.#connect()
         } // 'online' while connecting or open: nothing to skip; the heartbeat catches a socket that died offline
         return
       case 'close':
         if (c.type === 'closed' && c.final) return
-        return this.shutDown(true, new LifelineError(ErrorCode.CLIENT_CLOSED, 'client.close() was called before this completed'))
+        return this.#shutDown(true, new LifelineError(ErrorCode.CLIENT_CLOSED, CLOSED))
     }
   }
 
   /** The one place the connection state changes; emits `state` when the public state does. */
-  private go(next: ConnState): void {
+  #go(next: ConnState): void {
     const from = this.state
     this.conn = next
-    if (next.type === 'open') this.wasOpen = true
+    if (next.type === 'open') this.#wasOpen = true
     const to = this.state
-    if (from !== to) this.sink.emit('state', { from, to })
+    if (from !== to) this.#sink.emit('state', { from, to })
   }
 
-  private connect(): void {
-    this.go({ type: 'connecting', helloSent: false })
+  #connect(): void {
+    this.#go({ type: 'connecting', helloSent: false })
     // A token at every connect: the last one may have expired (that may be why this connection is new).
-    this.jwt = undefined
-    this.refreshing = false
-    if (this.o.token !== undefined) this.sink.effect({ type: 'fetch-token' })
-    this.lastFrameAt = this.o.now()
-    this.sink.timer('silence', this.o.connectTimeoutMs)
-    const base = this.o.urls[this.urlIndex % this.o.urls.length]!
+    this.#jwt = undefined
+    this.#refreshing = false
+    if (this.#o.token !== undefined) this.#sink.effect({ type: 'fetch-token' })
+    this.#lastFrameAt = this.#o.now()
+    this.#sink.timer('silence', this.#o.connectTimeoutMs)
+    const base = this.#url()
     const sid = this.session.sessionId
     // ?sid= lets a balancer route the resume to the node that holds the session (sticky by session id).
     const url = sid === null ? base : `${base}${base.includes('?') ? '&' : '?'}sid=${encodeURIComponent(sid)}`
-    this.sink.effect({ type: 'connect', url })
+    this.#sink.effect({ type: 'connect', url })
+  }
+
+  /** The URL of the current attempt: the fallbacks in turn, one per failed attempt. */
+  #url(): string {
+    return this.#o.urls[this.#urlIndex % this.#o.urls.length]!
   }
 
   /** We give up on the current socket (timeout, bad frame, resync): close it and retry with backoff. */
-  private drop(code: number, reason: string): void {
-    this.sink.effect({ type: 'disconnect', code, reason })
-    this.lost(false, { code, reason })
+  #drop(code: number, reason: string): void {
+    this.#sink.effect({ type: 'disconnect', code, reason })
+    this.#lost(false, { code, reason })
   }
 
-  private onClose(code: number, reason: string): void {
+  #onClose(code: number, reason: string): void {
     if (code === CloseCode.UNAUTHORIZED || code === CloseCode.UNSUPPORTED_VERSION) {
       const msg = `server refused the connection (close ${code}${reason ? `: ${reason}` : ''}); call reconnect() once fixed`
-      return this.shutDown(false, new LifelineError(ErrorCode.CONNECTION_REFUSED, msg, { closeCode: code }))
+      return this.#shutDown(false, new LifelineError(ErrorCode.CONNECTION_REFUSED, msg, { closeCode: code }))
     }
     if (code === CloseCode.INVALID_TOKEN) this.session.reset('expired')
     if (code === CloseCode.TOO_BIG) this.session.tooBigClose()
     // 1012: the node is draining for a deploy; another node can take us now. Only for a session that was open,
     // so a cluster that refuses every handshake with 1012 still gets backoff rather than a tight loop.
-    this.lost(code === CloseCode.SERVICE_RESTART && this.conn.type === 'open', { code, reason })
+    this.#lost(code === CloseCode.SERVICE_RESTART && this.conn.type === 'open', { code, reason })
   }
 
   /**
    * The socket is gone (already closed, or being closed by us): schedule the next attempt. `closed`: how it
    * closed, when the server (or the platform) closed it; an attempt that never reached `welcome` is reported.
    */
-  private lost(now: boolean, closed: { code: number; reason: string }): void {
+  #lost(now: boolean, closed: { code: number; reason: string }): void {
     const c = this.conn
-    if (c.type === 'open' && this.o.now() - c.since >= this.o.backoff.resetAfterMs) this.attempt = 0
-    const delay = now ? this.o.random() * this.o.backoff.restartSpreadMs : backoffDelay(this.attempt++, this.o.backoff, this.o.random)
+    if (c.type === 'open' && this.#o.now() - c.since >= this.#o.backoff.resetAfterMs) this.#attempt = 0
+    const delay = now ? this.#o.random() * this.#o.backoff.restartSpreadMs : backoffDelay(this.#attempt++, this.#o.backoff, this.#o.random)
     if (c.type === 'connecting') {
       // Never reached welcome: say so (a refused port, a bad URL, an HTTP error on the upgrade are otherwise
       // invisible), then try the next URL.
-      const url = this.o.urls[this.urlIndex % this.o.urls.length]!
+      const url = this.#url()
       const cause = closed.reason || 'connection closed'
       const status = /\b([1-5]\d\d)\b/.exec(cause)?.[1]
       const details = { url, cause, closeCode: closed.code, retryInMs: Math.round(delay), ...(status ? { status: Number(status) } : {}) }
       const message = `connection to ${url} failed (close ${closed.code}: ${cause}); retrying in ${details.retryInMs} ms`
-      this.sink.emit('error', new LifelineError(ErrorCode.CONNECT_FAILED, message, details))
-      this.urlIndex++
+      this.#sink.emit('error', new LifelineError(ErrorCode.CONNECT_FAILED, message, details))
+      this.#urlIndex++
     }
-    this.sink.timer('silence', null)
-    this.go({ type: 'waiting' })
-    this.sink.timer('retry', delay)
+    this.#sink.timer('silence', null)
+    this.#go({ type: 'waiting' })
+    this.#sink.timer('retry', delay)
   }
 
-  private onSilenceTimer(): void {
+  #onSilenceTimer(): void {
     const c = this.conn
     if (c.type !== 'connecting' && c.type !== 'open') return
-    const limit = c.type === 'open' ? c.timeoutMs : this.o.connectTimeoutMs
-    const quiet = this.o.now() - this.lastFrameAt
+    const limit = c.type === 'open' ? c.timeoutMs : this.#o.connectTimeoutMs
+    const quiet = this.#o.now() - this.#lastFrameAt
     // One timer per period, re-armed for the remainder, rather than a clear+set on every frame.
-    if (quiet < limit) return this.sink.timer('silence', limit - quiet)
-    this.drop(CloseCode.HEARTBEAT_TIMEOUT, `no frame from the server for ${quiet} ms`)
+    if (quiet < limit) return this.#sink.timer('silence', limit - quiet)
+    this.#drop(CloseCode.HEARTBEAT_TIMEOUT, `no frame from the server for ${quiet} ms`)
   }
 
   /** Stop for good (close()) or until reconnect() (refused): settle everything pending with `error`. */
-  private shutDown(final: boolean, error: LifelineError): void {
+  #shutDown(final: boolean, error: LifelineError): void {
     const c = this.conn
-    if (c.type === 'connecting' || c.type === 'open') this.sink.effect({ type: 'disconnect', code: CloseCode.NORMAL, reason: error.code })
-    this.sink.timer('retry', null)
-    this.sink.timer('silence', null)
-    this.sink.timer('token', null)
-    this.go({ type: 'closed', final })
-    if (!final) this.sink.emit('error', error)
+    if (c.type === 'connecting' || c.type === 'open') this.#sink.effect({ type: 'disconnect', code: CloseCode.NORMAL, reason: error.code })
+    for (const t of ['retry', 'silence', 'token'] as const) this.#sink.timer(t, null)
+    this.#go({ type: 'closed', final })
+    if (!final) this.#sink.emit('error', error)
     this.session.shutDown(error)
     this.queries.shutDown(error)
   }
 
-  private onText(text: unknown): void {
-    this.lastFrameAt = this.o.now()
+  #onText(text: unknown): void {
+    this.#lastFrameAt = this.#o.now()
     const d = decodeServerFrame(text)
-    if (!d.ok) return this.badFrame(d.message)
+    if (!d.ok) return this.#badFrame(d.message)
     const f = d.frame
     const s = this.session
     const open = this.conn.type === 'open'
-    if (f.t === 'ping') return this.sink.write({ t: 'pong' })
+    if (f.t === 'ping') return this.#sink.write({ t: 'pong' })
     if (f.t === 'pong' || f.t === 'unsubscribed') return
     if (f.t === 'result') return void this.queries.answer(f.id, f.value)
     if (f.t === 'error' && f.id !== undefined) {
       // A refused question: its promise rejects, and like every server error it is an `error` event too.
-      const error = new LifelineError(f.code as ErrorCode, f.message, f.topic === undefined ? undefined : { topic: f.topic })
+      const error = serverError(f)
       this.queries.answer(f.id, undefined, error)
-      return this.sink.emit('error', error)
+      return this.#sink.emit('error', error)
     }
     if (f.t === 'error') return s.error(f)
     if (f.t === 'welcome') {
-      if (open) return this.badFrame('second welcome on one connection')
-      this.go({ type: 'open', since: this.o.now(), timeoutMs: f.timeoutMs })
-      this.sink.timer('silence', f.timeoutMs)
+      if (open) return this.#badFrame('second welcome')
+      this.#go({ type: 'open', since: this.#o.now(), timeoutMs: f.timeoutMs })
+      this.#sink.timer('silence', f.timeoutMs)
       s.welcome(f)
-      this.armRefresh()
+      this.#armRefresh()
       return this.queries.welcome()
     }
-    if (!open) return this.badFrame(`${f.t} before welcome`)
+    if (!open) return this.#badFrame(`${f.t} before welcome`)
     if (f.t === 'ack') return s.ack(f.seq)
     if (f.t === 'subscribed') return s.subscribed(f)
     if (f.t === 'presence') return s.presence(f)
     const resync = s.msg(f)
     // Delivering would break order and no gap was announced. Reconnecting makes the server replay from our
     // position through the one well-trodden path (hello), rather than a second sub on a live subscription.
-    if (resync) this.drop(CloseCode.NORMAL, resync)
+    if (resync) this.#drop(CloseCode.NORMAL, resync)
   }
 
-  private sayHello(): void {
-    this.go({ type: 'connecting', helloSent: true })
-    this.sink.write(this.session.hello(this.jwt))
+  #sayHello(): void {
+    this.#go({ type: 'connecting', helloSent: true })
+    this.#sink.write(this.session.hello(this.#jwt))
   }
 
   /** The `token` option answered: into the hello that waits for it, or onto the open connection (a refresh). */
-  private onToken(token: string | undefined, error: string | undefined): void {
+  #onToken(token: string | undefined, error: string | undefined): void {
     const c = this.conn
     if (!token) {
       // A connection attempt that cannot say who the user is has failed (CONNECT_FAILED, with the cause). A
       // failed refresh is not an error yet: the connection keeps its token, and if it expires (4440), the
       // reconnect asks again and reports a failure then.
-      if (c.type === 'connecting') this.drop(CloseCode.NORMAL, `token: ${error ?? 'none'}`)
+      if (c.type === 'connecting') this.#drop(CloseCode.NORMAL, `token: ${error ?? 'none'}`)
       return
     }
-    this.jwt = token
-    if (c.type === 'connecting' && c.opened) return this.sayHello()
-    if (c.type === 'open' && this.refreshing) {
-      this.refreshing = false
-      this.sink.write({ t: 'auth', token })
-      this.armRefresh()
+    this.#jwt = token
+    if (c.type === 'connecting' && c.opened) return this.#sayHello()
+    if (c.type === 'open' && this.#refreshing) {
+      this.#refreshing = false
+      this.#sink.write({ t: 'auth', token })
+      this.#armRefresh()
     }
   }
 
   /** Ask for a fresh token before this one's exp (auth.ts); only a function can give a fresher one. */
-  private armRefresh(): void {
-    const ms = typeof this.o.token === 'function' && this.jwt ? refreshIn(this.jwt, this.o.now()) : null
-    this.sink.timer('token', ms)
+  #armRefresh(): void {
+    const ms = typeof this.#o.token === 'function' && this.#jwt ? refreshIn(this.#jwt, this.#o.now()) : null
+    this.#sink.timer('token', ms)
   }
 
-  private badFrame(message: string): void {
-    this.sink.emit('error', new LifelineError(ErrorCode.BAD_SERVER_FRAME, `bad frame from the server: ${message}; reconnecting`))
-    this.drop(CloseCode.BAD_FRAME, message)
+  #badFrame(message: string): void {
+    this.#sink.emit('error', new LifelineError(ErrorCode.BAD_SERVER_FRAME, `bad frame from the server: ${message}; reconnecting`))
+    this.#drop(CloseCode.BAD_FRAME, message)
   }
 }

@@ -12,14 +12,18 @@ export type DecodeResult = { ok: true; frame: ServerFrame } | { ok: false; messa
 type Check = (v: unknown) => boolean
 type Shape = Record<string, [Check, optional?: 1]>
 
+/** A seq, offset or id: a safe integer of at least `min`. Also checks the app's options and stored state. */
+export const isOffset = (v: unknown, min: number): v is number => Number.isSafeInteger(v) && (v as number) >= min
+/** An epoch as the protocol allows it: 1-64 characters. */
+export const isEpoch = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 64
+/** A topic name: `@inbox`, or 1-256 of [A-Za-z0-9_.:/-]. */
+export const isTopic = (v: unknown): v is string => typeof v === 'string' && /^(@inbox|[\w.:/-]{1,256})$/.test(v)
+
 const str: Check = (v) => typeof v === 'string'
-const strMax = (max: number, min = 0): Check => (v) => str(v) && (v as string).length >= min && (v as string).length <= max
-const int = (min = -Infinity): Check => (v) => Number.isSafeInteger(v) && (v as number) >= min
+const int = (min = -Infinity): Check => (v) => isOffset(v, min)
 const bool: Check = (v) => typeof v === 'boolean'
 const any: Check = () => true
 const obj = (shape: Shape): Check => (v) => isObject(v) && fieldError(v, shape) === undefined
-const topic: Check = (v) => strMax(256, 1)(v) && /^(@inbox|[\w.:/-]+)$/.test(v as string)
-const epoch = strMax(64, 1)
 
 const shapes: Record<ServerFrame['t'], Shape> = {
   welcome: {
@@ -30,38 +34,38 @@ const shapes: Record<ServerFrame['t'], Shape> = {
     heartbeatMs: [int(1)],
     timeoutMs: [int(1)],
   },
-  msg: { topic: [topic], offset: [int(1)], epoch: [epoch], data: [any], from: [str, 1] },
+  msg: { topic: [isTopic], offset: [int(1)], epoch: [isEpoch], data: [any], from: [str, 1] },
   ack: { seq: [int(0)] },
   subscribed: {
-    topic: [topic],
+    topic: [isTopic],
     offset: [int(0)],
-    epoch: [epoch],
+    epoch: [isEpoch],
     recovered: [bool],
     gap: [obj({ reason: [(v) => v === 'retention' || v === 'epoch'], from: [int(0)], to: [int(0)] }), 1],
     after: [int(0), 1],
   },
-  unsubscribed: { topic: [topic] },
+  unsubscribed: { topic: [isTopic] },
   error: { code: [str], message: [str], seq: [int(), 1], topic: [str, 1], id: [int(), 1] },
   result: { id: [int(1)], value: [any] },
-  presence: { topic: [topic], user: [str], joined: [bool] },
+  presence: { topic: [isTopic], user: [str], joined: [bool] },
   ping: {},
   pong: {},
 }
 
 /** Decode one text frame from the server. Never throws. */
 export function decodeServerFrame(text: unknown): DecodeResult {
-  if (typeof text !== 'string') return { ok: false, message: 'binary frame; the protocol is JSON text' }
+  if (typeof text !== 'string') return { ok: false, message: 'binary frame, not JSON text' }
   let v: unknown
   try {
     v = JSON.parse(text)
   } catch {
-    return { ok: false, message: `frame is not valid JSON: ${text.slice(0, 80)}` }
+    // not JSON: reported below, like any other text that is not a frame
   }
-  if (!isObject(v) || typeof v.t !== 'string') return { ok: false, message: 'frame must be a JSON object with a string "t"' }
-  const shape = Object.hasOwn(shapes, v.t) ? shapes[v.t as ServerFrame['t']] : undefined
-  if (!shape) return { ok: false, message: `unknown frame type ${JSON.stringify(v.t)}` }
-  const bad = fieldError(v, shape)
-  return bad === undefined ? { ok: true, frame: v as ServerFrame } : { ok: false, message: `${v.t}.${bad} is missing or invalid` }
+  const t = isObject(v) ? v.t : undefined
+  const shape = typeof t === 'string' && Object.hasOwn(shapes, t) ? shapes[t as ServerFrame['t']] : undefined
+  if (!shape) return { ok: false, message: `not a JSON object with a known "t": ${text.slice(0, 80)}` }
+  const bad = fieldError(v as Record<string, unknown>, shape)
+  return bad === undefined ? { ok: true, frame: v as ServerFrame } : { ok: false, message: `${t}.${bad} is missing or invalid` }
 }
 
 function fieldError(v: Record<string, unknown>, shape: Shape): string | undefined {

@@ -2,13 +2,13 @@
  * The vocabulary between the pure core and the client: inputs the core accepts, effects it asks for, and the
  * sink both halves of the core (core.ts: connection, session.ts: data) append effects to, in order.
  */
-import { LifelineError } from './errors.js'
 import { ErrorCode } from '@lifeline/protocol'
+import { LifelineError } from './errors.js'
+import { sent, type Entry } from './outbox.js'
+import type { ClientEvents } from './types.js'
 
 /** Codes under which a ticketless entry is not dropped unannounced: listed in a `reset`, or kept in storage. */
 const NOT_DROPPED = new Set<string>([ErrorCode.SESSION_RESET, ErrorCode.SESSION_TAKEN, ErrorCode.CLIENT_CLOSED, ErrorCode.CONNECTION_REFUSED])
-import type { Entry } from './outbox.js'
-import type { ClientEvents } from './types.js'
 
 /** 'token': refresh the token before its exp (auth.ts). */
 export type TimerName = 'retry' | 'silence' | 'token'
@@ -70,6 +70,10 @@ export class Sink<T> {
   timer(name: TimerName, ms: number | null): void {
     this.out.push({ type: 'timer', name, ms })
   }
+  /** Settle every pending subscribe(topic): confirmed, or refused with `error`. */
+  subscribed(topic: string, error?: LifelineError): void {
+    this.out.push({ type: 'subscribed', topic, error })
+  }
   persist(part: 'session' | 'outbox'): void {
     this.out.push({ type: 'persist', part })
   }
@@ -79,10 +83,10 @@ export class Sink<T> {
    * or the app would never hear that it was dropped. (A reset lists them in its event; a close keeps them stored.)
    */
   settle(e: Entry, error?: LifelineError): void {
-    if (e.ticket !== undefined) return void this.out.push(error ? { type: 'settle', ticket: e.ticket, error } : { type: 'settle', ticket: e.ticket })
+    if (e.ticket !== undefined) return void this.out.push({ type: 'settle', ticket: e.ticket, error })
     if (!error || NOT_DROPPED.has(error.code)) return
-    const refused = e.topic === undefined ? { data: JSON.parse(e.json) as unknown } : { topic: e.topic, data: JSON.parse(e.json) as unknown }
-    this.emit('error', new LifelineError(error.code, `${error.message} (a send restored from storage)`, { ...(e.topic === undefined ? {} : { topic: e.topic }), refused }))
+    const refused = sent(e)
+    this.emit('error', new LifelineError(error.code, `${error.message} (a send restored from storage)`, { topic: refused.topic, refused }))
   }
   settleAll(done: Entry[]): void {
     for (const e of done) this.settle(e)

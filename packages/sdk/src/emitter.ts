@@ -1,16 +1,16 @@
 /** A typed event map. A listener that throws is reported and skipped; it never breaks the client or others. */
 export class Emitter<M> {
-  private readonly sets = new Map<keyof M, Set<(payload: never) => void>>()
+  readonly #sets = new Map<keyof M, Set<(payload: never) => void>>()
 
   on<K extends keyof M>(event: K, fn: (payload: M[K]) => void): () => void {
-    let set = this.sets.get(event)
-    if (!set) this.sets.set(event, (set = new Set()))
+    let set = this.#sets.get(event)
+    if (!set) this.#sets.set(event, (set = new Set()))
     set.add(fn)
     return () => void set.delete(fn)
   }
 
   emit<K extends keyof M>(event: K, payload: M[K]): void {
-    for (const fn of [...(this.sets.get(event) ?? [])]) {
+    for (const fn of [...(this.#sets.get(event) ?? [])]) {
       try {
         ;(fn as (p: M[K]) => void)(payload)
       } catch (e) {

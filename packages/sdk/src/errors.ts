@@ -1,4 +1,4 @@
-import { ErrorCode } from '@lifeline/protocol'
+import { ErrorCode, type ErrorFrame } from '@lifeline/protocol'
 
 export interface ErrorDetails {
   topic?: string
@@ -17,29 +17,39 @@ export interface ErrorDetails {
  */
 export class LifelineError extends Error {
   override readonly name = 'LifelineError'
-  readonly code: ErrorCode
+  declare readonly code: ErrorCode
   /** The topic the error concerns, when one does (INVALID_DATA, RESERVED_TOPIC, a refused subscribe). */
-  readonly topic?: string
+  declare readonly topic?: string
   /** The close code that caused it (CONNECTION_REFUSED, CONNECT_FAILED). */
-  readonly closeCode?: number
+  declare readonly closeCode?: number
   /** CONNECT_FAILED: the URL of the failed attempt. */
-  readonly url?: string
+  declare readonly url?: string
   /** CONNECT_FAILED: what the platform said (browsers say nothing more than "closed", Node says why). */
-  override readonly cause?: string
+  declare readonly cause?: string
   /** CONNECT_FAILED: the HTTP status of a refused upgrade, when the platform tells it (Node's `ws` does, browsers do not). */
-  readonly status?: number
+  declare readonly status?: number
   /** CONNECT_FAILED: milliseconds until the next attempt. */
-  readonly retryInMs?: number
+  declare readonly retryInMs?: number
   /** A send restored from `persist` that was refused for good (nobody awaited it, so it comes as an event). */
-  readonly refused?: { topic?: string; data: unknown }
+  declare readonly refused?: { topic?: string; data: unknown }
 
   constructor(code: ErrorCode, message: string, extra?: ErrorDetails) {
     super(message)
-    this.code = code
-    if (extra) Object.assign(this, extra)
+    // The fields are `declare`d and set here, so the bundle carries no field definitions for them.
+    Object.assign(this, extra, { code })
   }
 }
 
 /** A call whose `signal` aborted before it took effect (ABORTED). */
 export const aborted = (): LifelineError => new LifelineError(ErrorCode.ABORTED, 'aborted by its signal before it took effect')
 
+
+/** The message of CLIENT_CLOSED (close() was called: calls pending then and made since) and of calls made after the server refused the client (CONNECTION_REFUSED). */
+export const CLOSED = 'the client is closed'
+
+/** An app's call refused before anything was sent: `subscribe("topic"): why`. */
+export const refusal = (code: ErrorCode, call: string, topic: string, why: string): LifelineError =>
+  new LifelineError(code, `${call}(${JSON.stringify(topic)}): ${why}`, { topic })
+
+/** A server's `error` frame as the app gets it: its code and message unchanged. */
+export const serverError = (f: ErrorFrame): LifelineError => new LifelineError(f.code as ErrorCode, f.message, { topic: f.topic })

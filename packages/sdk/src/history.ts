@@ -5,16 +5,18 @@
  * with the default and maximum `limit`: packages/devserver/src/node/core/history.ts.
  */
 import { ErrorCode } from '@lifeline/protocol'
+import { isOffset } from './decode.js'
 import type { Sink } from './effects.js'
-import { LifelineError } from './errors.js'
-import { isFrom, isOffset, safeParse, topicError } from './session.js'
+import { LifelineError, refusal } from './errors.js'
+import { checkData, isFrom, topicError } from './session.js'
 import type { History, SchemaLike } from './types.js'
 
 /** The query's fields (undefined ones are left out of the frame by JSON), or why the options are wrong. */
 export function historyFields(topic: string, from: unknown, limit: unknown): object | LifelineError {
-  const bad = topicError(topic)
-  if (bad || (from !== undefined && !isFrom(from)) || (limit !== undefined && !isOffset(limit, 1))) {
-    return new LifelineError(bad ?? ErrorCode.BAD_FRAME, `history(${JSON.stringify(topic)}): needs a valid topic, from 'earliest' or an offset >= 1, limit >= 1`, { topic })
+  const bad = topicError('history', topic)
+  if (bad) return bad
+  if ((from !== undefined && !isFrom(from)) || (limit !== undefined && !isOffset(limit, 1))) {
+    return refusal(ErrorCode.BAD_FRAME, 'history', topic, "from must be 'earliest' or an offset >= 1; limit >= 1")
   }
   return { topic, from, limit }
 }
@@ -34,9 +36,8 @@ export function historyValue<T>(topic: string, v: unknown, schema: SchemaLike<T>
   }
   const messages: History<T>['messages'] = []
   for (const { offset, data } of h.messages) {
-    const r = schema ? safeParse(schema, data) : { success: true as const, data: data as T }
-    if (r.success) messages.push({ offset, data: r.data })
-    else sink.emit('error', new LifelineError(ErrorCode.INVALID_DATA, `message ${topic}/${offset} failed the schema and was skipped: ${String(r.error ?? 'invalid')}`, { topic }))
+    const r = checkData(schema, sink, topic, offset, data)
+    if (r) messages.push({ offset, data: r.data })
   }
   return { epoch: h.epoch, messages, last: h.last, ...(gap && { gap: { reason: 'retention', from: gap.from, to: gap.to } }) }
 }

@@ -49,7 +49,7 @@ export interface ResolvedOptions<T> {
 export function resolveOptions<T>(o: ClientOptions<T>): ResolvedOptions<T> {
   const given = o?.url
   const urls: unknown[] = typeof given === 'string' ? [given] : Array.isArray(given) ? [...given] : []
-  if (urls.length === 0) throw new TypeError('createClient: `url` is required: a ws:// or wss:// URL, or an array of them')
+  if (urls.length === 0) throw new TypeError('createClient: `url` is required (a ws:// or wss:// URL, or several)')
   for (const u of urls) {
     let scheme = ''
     try {

@@ -34,8 +34,7 @@ export type AddResult = { ok: true; dropped: Entry[] } | { ok: false; message: s
 const utf8 = new TextEncoder()
 
 export function newEntry(topic: string | undefined, json: string, ticket?: unknown): Entry {
-  const bytes = utf8.encode(json).length + (topic === undefined ? 0 : utf8.encode(topic).length)
-  return topic === undefined ? { ticket, json, bytes, seq: 0 } : { ticket, topic, json, bytes, seq: 0 }
+  return { ticket, topic, json, bytes: utf8.encode(json + (topic ?? '')).length, seq: 0 }
 }
 
 /**
@@ -45,6 +44,15 @@ export function newEntry(topic: string | undefined, json: string, ticket?: unkno
  */
 export function frameBytes(e: Entry): number {
   return e.bytes + 49
+}
+
+/** Why a message can never be sent: its size over a limit (outbox.maxBytes, or the server's maxFrameBytes). */
+export const overLimit = (bytes: number, limit: string, max: number): string => `message is ${bytes} bytes, over ${limit} (${max}); it was not sent`
+
+/** An entry as the app sees it again (a `reset`'s unconfirmed sends, a refused restored one): topic and data. */
+export function sent(e: Entry): { topic?: string; data: unknown } {
+  const data: unknown = JSON.parse(e.json)
+  return e.topic === undefined ? { data } : { topic: e.topic, data }
 }
 
 /** The wire text of an entry (built by hand so the JSON of `data` is not parsed and re-encoded). */
@@ -63,7 +71,11 @@ export class Outbox {
    */
   lastSeq = 0
 
-  constructor(readonly limits: OutboxLimits) {}
+  readonly #limits: OutboxLimits
+
+  constructor(limits: OutboxLimits) {
+    this.#limits = limits
+  }
 
   get size(): number {
     return this.entries.length
@@ -71,9 +83,9 @@ export class Outbox {
 
   /** Add an entry, or refuse it, or (drop-oldest) make room by dropping the oldest never-transmitted ones. */
   add(e: Entry): AddResult {
-    const { maxMessages, maxBytes, overflow } = this.limits
+    const { maxMessages, maxBytes, overflow } = this.#limits
     const fits = (n: number, b: number) => n + 1 <= maxMessages && b + e.bytes <= maxBytes
-    if (e.bytes > maxBytes) return { ok: false, message: `message is ${e.bytes} bytes, over outbox.maxBytes (${maxBytes})` }
+    if (e.bytes > maxBytes) return { ok: false, message: overLimit(e.bytes, 'outbox.maxBytes', maxBytes) }
     let n = this.entries.length
     let b = this.bytes
     const drop: Entry[] = []
@@ -91,8 +103,8 @@ export class Outbox {
       return {
         ok: false,
         message:
-          `outbox full: ${this.entries.length} messages, ${this.bytes} bytes pending ` +
-          `(limits ${maxMessages}, ${maxBytes}); await pending sends or raise outbox.maxMessages/maxBytes`,
+          `outbox full: ${this.entries.length} messages, ${this.bytes} bytes (limits ${maxMessages}, ${maxBytes}); ` +
+          'await pending sends or raise outbox.maxMessages/maxBytes',
       }
     }
     for (const d of drop) this.remove(d)

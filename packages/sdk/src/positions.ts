@@ -48,36 +48,33 @@ export class Positions {
     const p = this.map.get(f.topic)
     let gap: Gap | undefined = f.gap
     let next: Position | undefined
+    const head = { offset: f.offset, epoch: f.epoch }
     if (f.after !== undefined) {
       // A start without a position ('earliest', an offset): the server says where its replay begins, and any gap
       // before it concerns what the app asked for. Never step back over offsets delivered in this epoch.
-      this.map.set(f.topic, { offset: p?.epoch === f.epoch ? Math.max(p.offset, f.after) : f.after, epoch: f.epoch })
-      return gap && { topic: f.topic, reason: gap.reason, from: gap.from, to: gap.to, epoch: f.epoch }
-    }
-    if (gap) {
+      next = { offset: p?.epoch === f.epoch ? Math.max(p.offset, f.after) : f.after, epoch: f.epoch }
+    } else if (gap) {
       next = { offset: Math.max(gap.to, gap.from - 1), epoch: f.epoch }
       // Retention only moves forward: never step back over offsets already delivered. (An 'epoch' gap may step
       // back: the server says the log was replaced and those offsets now name other messages.)
       if (gap.reason === 'retention' && p?.epoch === f.epoch) next.offset = Math.max(next.offset, p.offset)
-    } else if (!p) next = { offset: f.offset, epoch: f.epoch }
+    } else if (!p) next = head
     else if (p.epoch !== f.epoch) {
       gap = { reason: 'epoch', from: 1, to: f.offset }
-      next = { offset: f.offset, epoch: f.epoch }
+      next = head
     }
     if (next) this.map.set(f.topic, next)
     // A gap against a position we no longer hold (the @inbox of a session that turned out to be gone: its position
     // was sent in hello, then dropped at the reset) concerns nothing the app was promised: start after it quietly.
-    return gap && p && { topic: f.topic, reason: gap.reason, from: gap.from, to: gap.to, epoch: f.epoch }
+    // (With `after`, there was no position to hold: the gap concerns where the app asked to start.)
+    return gap && (p || f.after !== undefined) ? { topic: f.topic, reason: gap.reason, from: gap.from, to: gap.to, epoch: f.epoch } : undefined
   }
 
-  /** The `subs` of a `hello`: each topic with its position, or null for "live from now". */
+  /** The `subs` of a `hello`: each topic with its position, or null for "live from now". Serialised at once, so not copied. */
   subs(topics: Iterable<string>): Record<string, Position | null> {
     // No prototype: `__proto__` is a valid topic name, and on a plain object it would set the prototype instead.
     const out = Object.create(null) as Record<string, Position | null>
-    for (const t of topics) {
-      const p = this.map.get(t)
-      out[t] = p ? { offset: p.offset, epoch: p.epoch } : null
-    }
+    for (const t of topics) out[t] = this.map.get(t) ?? null
     return out
   }
 

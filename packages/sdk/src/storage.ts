@@ -4,6 +4,7 @@
  * throws (quota, private mode) or holds garbage never breaks the client; it then behaves as without persist.
  */
 import type { Position } from '@lifeline/protocol'
+import { isEpoch, isOffset } from './decode.js'
 import { newEntry, type Entry } from './outbox.js'
 import type { StorageLike } from './types.js'
 
@@ -34,21 +35,20 @@ export function load(storage: StorageLike, key: string): Restored {
   // Only values the server would accept in `hello`: a stored value it refuses would fail every connection.
   if (s && typeof s.sid === 'string' && typeof s.token === 'string' && s.token.length <= 512) (r.sessionId = s.sid), (r.token = s.token)
   if (s && typeof s.positions === 'object' && s.positions) {
-    for (const [t, p] of Object.entries(s.positions as Record<string, Partial<Position>>)) {
-      const ok = Number.isSafeInteger(p?.offset) && p!.offset! >= 0 && typeof p?.epoch === 'string' && p.epoch.length >= 1 && p.epoch.length <= 64
-      if (ok) r.positions[t] = { offset: p!.offset!, epoch: p!.epoch! }
+    for (const [t, p] of Object.entries(s.positions as Record<string, Partial<Position> | null>)) {
+      if (isOffset(p?.offset, 0) && isEpoch(p?.epoch)) r.positions[t] = { offset: p.offset, epoch: p.epoch }
     }
   }
-  if (o && Number.isSafeInteger(o.seq) && (o.seq as number) >= 0 && Array.isArray(o.e)) {
+  if (o && isOffset(o.seq, 0) && Array.isArray(o.e)) {
     const entries: Entry[] = []
     for (const x of o.e as { s?: unknown; t?: unknown; d?: unknown }[]) {
-      if (!x || !Number.isSafeInteger(x.s) || !('d' in x) || (x.t !== undefined && typeof x.t !== 'string')) return r
+      if (!x || !isOffset(x.s, 0) || !('d' in x) || (x.t !== undefined && typeof x.t !== 'string')) return r
       const e = newEntry(x.t as string | undefined, JSON.stringify(x.d))
-      e.seq = x.s as number
+      e.seq = x.s
       entries.push(e)
     }
     r.outbox = entries
-    r.lastSeq = Math.max(o.seq as number, ...entries.map((e) => e.seq))
+    r.lastSeq = Math.max(o.seq, ...entries.map((e) => e.seq))
   }
   return r
 }

@@ -32,44 +32,45 @@ interface Socket {
 const ABNORMAL = 1006
 
 export class Transport {
-  private socket: Socket | undefined
+  #socket: Socket | undefined
   /** Bumped whenever the current socket is given up on: its late events are dropped by comparing it. */
-  private current = 0
+  #current = 0
 
-  constructor(
-    private readonly WebSocket: WebSocketConstructor | undefined,
-    private readonly on: TransportEvents,
-  ) {}
+  readonly #WebSocket: WebSocketConstructor | undefined
+  readonly #on: TransportEvents
+
+  constructor(WebSocket: WebSocketConstructor | undefined, on: TransportEvents) {
+    this.#WebSocket = WebSocket
+    this.#on = on
+  }
 
   connect(url: string): void {
     this.disconnect(1000, 'replaced')
-    const id = ++this.current
-    const live = () => id === this.current
-    const Ctor = this.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
+    const id = ++this.#current
+    const live = () => id === this.#current
+    const Ctor = this.#WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket
     let socket: Socket
     try {
       socket = new (Ctor as WebSocketConstructor)(url) as Socket
     } catch (e) {
       // A URL the platform refuses (mixed content, a bad port) throws here: report it as a failed attempt.
-      return void Promise.resolve().then(() => live() && this.closed(ABNORMAL, String((e as Error)?.message ?? e)))
+      return void Promise.resolve().then(() => live() && this.#closed(ABNORMAL, String((e as Error)?.message ?? e)))
     }
-    this.socket = socket
+    this.#socket = socket
     let failure = ''
-    socket.onopen = () => live() && this.on.open()
-    socket.onmessage = (e) => live() && this.on.text(e.data)
+    socket.onopen = () => live() && this.#on.open()
+    socket.onmessage = (e) => live() && this.#on.text(e.data)
     // An error is always followed by close; keep what it said for the close's reason.
     socket.onerror = (e) => void (failure = e?.message || e?.error?.message || 'connection failed')
-    socket.onclose = (e) => live() && this.closed(e.code || ABNORMAL, e.reason || failure)
+    socket.onclose = (e) => live() && this.#closed(e.code || ABNORMAL, e.reason || failure)
   }
 
   write(text: string): void {
-    if (this.socket?.readyState === 1) this.socket.send(text)
+    if (this.#socket?.readyState === 1) this.#socket.send(text)
   }
 
   disconnect(code: number, reason: string): void {
-    const socket = this.socket
-    this.socket = undefined
-    this.current++
+    const socket = this.#drop()
     if (!socket) return
     socket.onopen = socket.onmessage = socket.onerror = socket.onclose = null
     try {
@@ -79,9 +80,16 @@ export class Transport {
     }
   }
 
-  private closed(code: number, reason: string): void {
-    this.socket = undefined
-    this.current++
-    this.on.close(code, reason)
+  #closed(code: number, reason: string): void {
+    this.#drop()
+    this.#on.close(code, reason)
+  }
+
+  /** Give up on the current socket: its late events are dropped from now on. */
+  #drop(): Socket | undefined {
+    const socket = this.#socket
+    this.#socket = undefined
+    this.#current++
+    return socket
   }
 }
