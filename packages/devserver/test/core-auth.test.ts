@@ -5,21 +5,13 @@
  * session; presence is told to the store on hello, sub and unsub, and never on a socket close (a failover
  * must not end it); every apply carries the session's user as `from`.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { CloseCode, ErrorCode } from '@lifeline/protocol'
 import type { Identity } from '../src/node/core/identity.js'
 import type { Effect } from '../src/node/core/types.js'
-import { coreHarness, type Harness } from './support/core-harness.js'
+import { closingHarnesses, type Harness } from './support/core-harness.js'
 
-const made: Harness[] = []
-function harness(...args: Parameters<typeof coreHarness>): Harness {
-  const h = coreHarness(...args)
-  made.push(h)
-  return h
-}
-afterEach(async () => {
-  await Promise.all(made.splice(0).map((h) => h.close()))
-})
+const harness = closingHarnesses()
 const identity = (user: string, extra: Partial<Identity> = {}): Identity => ({ user, claims: { sub: user }, ...extra })
 const storeCalls = (h: Harness, method: string) => h.effects.flatMap((e) => (e.type === 'store' && e.call.method === method ? [e.call.args] : []))
 

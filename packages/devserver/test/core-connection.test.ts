@@ -2,19 +2,11 @@
  * The node's connection core on a fake clock, no sockets: heartbeat and liveness, drain, session touch, the
  * frame queue's order, and the replay/live seam. Each test drives inputs and reads the effects as data.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { CloseCode, ErrorCode } from '@lifeline/protocol'
-import { coreHarness, type Harness } from './support/core-harness.js'
+import { closingHarnesses, type Harness } from './support/core-harness.js'
 
-const made: Harness[] = []
-function harness(...args: Parameters<typeof coreHarness>): Harness {
-  const h = coreHarness(...args)
-  made.push(h)
-  return h
-}
-afterEach(async () => {
-  await Promise.all(made.splice(0).map((h) => h.close()))
-})
+const harness = closingHarnesses()
 const acks = (h: Harness) => h.sent().flatMap((f) => (f.t === 'ack' ? [f.seq] : []))
 
 describe('connection core: heartbeat and liveness', () => {

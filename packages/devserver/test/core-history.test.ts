@@ -3,22 +3,14 @@
  * an offset without an epoch) and the `history` query (tail, from, earliest, limits, retention gaps, inbox,
  * store failure). A real MemoryStore answers the store calls; its age retention makes the gaps.
  */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { ErrorCode, type Result, type ServerFrame } from '@lifeline/protocol'
 import { HISTORY, type HistoryValue } from '../src/node/core/history.js'
 import { inboxTopic } from '../src/store/inbox.js'
 import { DEFAULT_RETENTION } from '../src/store/retention.js'
-import { coreHarness, type Harness } from './support/core-harness.js'
+import { closingHarnesses, type Harness } from './support/core-harness.js'
 
-const made: Harness[] = []
-function harness(): Harness {
-  const h = coreHarness()
-  made.push(h)
-  return h
-}
-afterEach(async () => {
-  await Promise.all(made.splice(0).map((h) => h.close()))
-})
+const harness = closingHarnesses()
 
 /** Appends `data` values to `topic`; with `expired`, appended so long ago that age retention has dropped them. */
 async function fill(h: Harness, topic: string, data: unknown[], expired = false): Promise<void> {

@@ -3,6 +3,7 @@
  * store calls are answered by a real MemoryStore (on the same fake clock) when the test says so, so a test can
  * hold a reply back and act in between (a drain while an apply is in flight, a live message during a replay).
  */
+import { afterEach } from 'vitest'
 import type { ServerFrame } from '@lifeline/protocol'
 import { ConnectionCore } from '../../src/node/core/connection.js'
 import type { CoreConfig, Effect, Input } from '../../src/node/core/types.js'
@@ -101,4 +102,20 @@ export function coreHarness(config: Partial<CoreConfig> = {}) {
     },
   }
   return h
+}
+
+/**
+ * `coreHarness` for a test file: each harness it makes is closed after its test (vitest's afterEach, registered
+ * when the file calls this at its top level).
+ */
+export function closingHarnesses(): typeof coreHarness {
+  const made: Harness[] = []
+  afterEach(async () => {
+    await Promise.all(made.splice(0).map((h) => h.close()))
+  })
+  return (...args) => {
+    const h = coreHarness(...args)
+    made.push(h)
+    return h
+  }
 }
