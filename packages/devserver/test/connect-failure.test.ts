@@ -5,7 +5,7 @@
  * A URL that can never work is a programming error, refused by createClient at once.
  */
 import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createClient, ErrorCode, type LifelineError, type WebSocketConstructor } from '@lifeline/sdk'
 import WebSocket from 'ws'
@@ -87,5 +87,27 @@ describe('a URL that can never work is refused by createClient', () => {
     expect(() => createClient({ url: 'ftp://example.com', WebSocket: NodeWebSocket })).toThrow(/ftp:\/\/example\.com.*ws:/)
     expect(() => createClient({ url: 'not a url', WebSocket: NodeWebSocket })).toThrow(/not a url/)
     expect(() => createClient({ url: ['ws://ok.example', ''], WebSocket: NodeWebSocket })).toThrow(TypeError)
+  })
+})
+
+describe('closing while the upgrade is still under way', () => {
+  // ws emits 'error' for a socket closed while CONNECTING; with no listener left, Node throws it from nextTick:
+  // on Node an app calling close() (or a reconnect) mid-handshake took its whole process down.
+  it('close() during the handshake throws nothing, in or out of the call', async () => {
+    const held: Socket[] = []
+    const server: Server = createServer()
+    server.on('upgrade', (_req, socket: Socket) => void held.push(socket)) // never answered: the handshake stays open
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
+    cleanup.push(() => new Promise<void>((r) => (held.forEach((s) => s.destroy()), server.close(() => r()))))
+    const uncaught: unknown[] = []
+    const onUncaught = (e: unknown): void => void uncaught.push(e)
+    process.on('uncaughtException', onUncaught)
+    cleanup.push(() => void process.off('uncaughtException', onUncaught))
+    const client = createClient({ url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`, WebSocket: NodeWebSocket })
+    await waitFor(() => held.length === 1, 'the upgrade request to arrive')
+    await client.close()
+    await new Promise((r) => setTimeout(r, 50)) // ws reports the abort on a later tick
+    console.log(`[connect-failure] close during handshake: ${uncaught.length} uncaught`)
+    expect(uncaught.map(String)).toEqual([])
   })
 })

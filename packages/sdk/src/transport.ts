@@ -72,7 +72,10 @@ export class Transport {
   disconnect(code: number, reason: string): void {
     const socket = this.#drop()
     if (!socket) return
-    socket.onopen = socket.onmessage = socket.onerror = socket.onclose = null
+    socket.onopen = socket.onmessage = socket.onclose = null
+    // Not null: Node's `ws` reports a socket closed mid-handshake as an 'error' on a later tick, and an 'error'
+    // with no listener is thrown there, taking the app's process down. Browsers need no listener; it costs nothing.
+    socket.onerror = () => {}
     try {
       socket.close(code, reason.slice(0, 120)) // close reasons are limited to 123 UTF-8 bytes
     } catch {
