@@ -35,6 +35,10 @@ const roots: Root[] = []
 const closers: (() => Promise<void>)[] = []
 afterEach(async () => {
   for (const root of roots.splice(0)) act(() => root.unmount())
+  // The provider closes its client a task after unmount (hub.ts `later`, for StrictMode); wait for it, or a retry
+  // of this test's client could open a socket that the next test counts as its own. A 0 ms timer set now runs
+  // after the hub's (timers of equal delay run in the order they were set).
+  await new Promise((r) => setTimeout(r, 0))
   await Promise.all(closers.splice(0).map((c) => c()))
   await Promise.all(nodes.splice(0).map((n) => n.close()))
   sockets = 0
