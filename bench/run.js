@@ -12,7 +12,7 @@ import { machine } from './lib/machine.js'
 import { textTable, markdownTable } from './lib/table.js'
 import { progress } from './lib/log.js'
 
-const ROWS = ['bundle', 'catchup', 'throughput', 'memory', 'failover', 'drain', 'frozen', 'production', 'curve']
+const ROWS = ['bundle', 'catchup', 'throughput', 'faults', 'memory', 'failover', 'drain', 'frozen', 'production', 'curve']
 const argv = process.argv.slice(2)
 const quick = argv.includes('--quick')
 const onlyArg = argv.find((a) => a.startsWith('--only'))

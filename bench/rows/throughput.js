@@ -87,25 +87,28 @@ export async function run({ quick }) {
 /** @typedef {{ perSecond: number, deliveries: number, seconds: number, counts: Blast['counts'] }} Measured */
 
 /**
+ * One measurement (also the faults row's, bench/rows/faults.js).
  * @param {'plain' | 'lifeline'} kind
  * @param {{ BENCH_STORE?: string }} env
  * @param {number} subscribers
  * @param {number} publishMs
+ * @param {{ label?: string, connected?: (server: import('../lib/proc.js').Child) => Promise<unknown> }} [hooks]  `connected`: runs once the subscribers are connected, before the warm-up (the publisher connects after it)
  * @returns {Promise<Measured>}
  */
-async function measure(kind, env, subscribers, publishMs) {
-  const label = kind === 'plain' ? 'plain ws' : `lifeline ${(env.BENCH_STORE ?? '').replace(/:\d+$/, '')}`
+export async function measure(kind, env, subscribers, publishMs, hooks = {}) {
+  const label = hooks.label ?? (kind === 'plain' ? 'plain ws' : `lifeline ${(env.BENCH_STORE ?? '').replace(/:\d+$/, '')}`)
   const server = await startChild(kind === 'plain' ? 'plain-server.js' : 'lifeline-node.js', { env })
   const fleet = await startChild('raw-fleet.js')
   try {
     const url = `ws://127.0.0.1:${/** @type {{ port: number }} */ (await server.call('info')).port}`
     await fleet.call('connect', { kind, url, count: subscribers, rooms: 1 }, 60_000)
+    await hooks.connected?.(server)
     // Warm-up (JIT, buffers), then the measured run.
     await fleet.call('blast', { kind, url, room: 'room-0', durationMs: 300 }, 40_000)
     const r = /** @type {Blast} */ (await fleet.call('blast', { kind, url, room: 'room-0', durationMs: publishMs }, publishMs + 40_000))
     const seconds = (r.doneAt - r.t0) / 1000
     const perSecond = r.total / seconds
-    progress('throughput', `${label}: ${count(r.total)} deliveries in ${seconds.toFixed(2)} s = ${count(perSecond)} msg/s`)
+    progress(hooks.label ? 'faults' : 'throughput', `${label}: ${count(r.total)} deliveries in ${seconds.toFixed(2)} s = ${count(perSecond)} msg/s`)
     if (r.counts.lost > 0) throw new Error(`only ${r.counts.received} of ${r.counts.expected} delivered (${r.open} sockets open; closes ${JSON.stringify(r.closes)})`)
     // A figure reached by duplicating or reordering is no figure.
     const wrong = exactlyOnceViolations(r.counts)

@@ -10,7 +10,7 @@ import { App, type AppQuery } from './app.js'
 import { CutProxy } from './cut-proxy.js'
 import { Peer } from './peer.js'
 
-export { expect, nodeOfPage } from '@lifeline/devserver/testing'
+export { expect, nodeOfPage, impairPage, healPage } from '@lifeline/devserver/testing'
 
 interface E2eFixtures {
   /** Opens the page (on `page`, or another page) against the cluster, `ws` defaulting to `cluster.url`. */

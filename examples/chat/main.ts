@@ -40,7 +40,33 @@ const dashboard = wsUrl.replace(/^ws(s?):\/\/([^/?#]+).*$/, 'http$1://$2/')
 $<HTMLAnchorElement>('dashboard').href = dashboard
 $('cluster').textContent = wsUrl
 
-const client = createClient({ url: wsUrl, persist: sessionStorage })
+/**
+ * The node this page is on, or null while it has no connection. Every `welcome` names the node that sent it
+ * (protocol: Welcome.node); the SDK does not surface it, so the page reads it off its own socket, through the
+ * SDK's `WebSocket` option (a constructor it calls at each connect).
+ */
+let node: string | null = null
+let latestSocket: WebSocket | undefined
+class NodeNamingSocket extends WebSocket {
+  constructor(url: string | URL, protocols?: string | string[]) {
+    super(url, protocols)
+    latestSocket = this
+    this.addEventListener('message', (event) => {
+      // The server writes `t` first (protocol/codec.ts): only a welcome is parsed a second time.
+      if (typeof event.data !== 'string' || !event.data.startsWith('{"t":"welcome"')) return
+      const welcome = JSON.parse(event.data) as { node?: unknown }
+      if (latestSocket === this && typeof welcome.node === 'string') node = welcome.node
+      renderFacts()
+    })
+    // A socket replaced by a newer one says nothing: its close is not news once the next one is open.
+    this.addEventListener('close', () => {
+      if (latestSocket === this) node = null
+      renderFacts()
+    })
+  }
+}
+
+const client = createClient({ url: wsUrl, persist: sessionStorage, WebSocket: NodeNamingSocket })
 /** The session restored from sessionStorage (a reload), if any: its first `open` is a resume, not a new session. */
 const restored = client.sessionId
 // ?room= wins; otherwise the room this tab was in before a reload.
@@ -138,9 +164,11 @@ function publish(text: string): void {
 
 function stateLine(from: ClientState, to: ClientState): { tone: 'info' | 'ok' | 'warn' | 'error'; text: string } | null {
   if (to === 'reconnecting') return { tone: 'warn', text: 'connection lost: reconnecting; new messages wait in the outbox' }
-  if (to === 'open' && from === 'reconnecting') return { tone: 'ok', text: 'reconnected: session resumed, catching up' }
-  if (to === 'open' && restored && client.sessionId === restored) return { tone: 'ok', text: 'reconnected after the reload: same session, catching up' }
-  if (to === 'open') return { tone: 'ok', text: `connected to ${wsUrl}` }
+  // The welcome that opened the connection has been read by then (NodeNamingSocket listens before the SDK does).
+  const on = node ? ` on ${node}` : ''
+  if (to === 'open' && from === 'reconnecting') return { tone: 'ok', text: `reconnected${on}: session resumed, catching up` }
+  if (to === 'open' && restored && client.sessionId === restored) return { tone: 'ok', text: `reconnected${on} after the reload: same session, catching up` }
+  if (to === 'open') return { tone: 'ok', text: `connected to ${wsUrl}${on}` }
   if (to === 'closed') return { tone: 'error', text: 'closed: the client stopped (see the error above)' }
   return null
 }
@@ -162,6 +190,8 @@ function renderFacts(): void {
   // The same attribute the e2e page sets, so @lifeline/devserver/testing's nodeOfPage() works on this page too.
   if (session) document.documentElement.dataset.lifelineSession = session
   $('pending').textContent = String(client.pending)
+  $('node').textContent = node ?? '–'
+  $('node').title = node ? `the node serving this page's connection: ${node} (kill it from the dashboard)` : 'no connection right now'
   const { delivered, duplicated, outOfOrder } = room.tally
   const tally = $('tally')
   tally.textContent = `${delivered} · ${duplicated} dup · ${outOfOrder} out of order`

@@ -9,6 +9,8 @@ import { startCluster, type Cluster, type ClusterOptions } from './cluster/index
 import { ClusterError, ClusterErrorCode } from './errors.js'
 import { NODE_DEFAULTS as N } from './node/options.js'
 import { parseApiKeys } from './security/api-keys.js'
+import { describeImpairment } from './faults/options.js'
+import { impairmentFlags } from './faults/flags.js'
 
 const HELP = `lifeline: keep WebSocket sessions alive through node crashes, deploys and frozen nodes.
 
@@ -37,12 +39,18 @@ lifeline dev options (default in brackets):
   --on-connect <url>       POST each connection's { session, user, claims, resumed, node } here; 2xx lets it in
   --on-send <url>          POST each client send(data) here (Idempotency-Key: <session>:<seq>) instead of echoing it
   --webhook-timeout-ms <ms> longest a webhook call may take [${N.webhookTimeoutMs}]
+  --latency <delay>        impair every node's client links from the start: each frame this much later, each
+                           way (200ms, 0.2s, or 200 = ms) [0]; cluster.heal() or POST /_lifeline/api/heal ends it
+  --jitter <delay>         each frame's delay varies by up to ± this, order kept (50ms, 50) [0]
+  --bandwidth <bytes/s>    each way, at most this many bytes a second per connection (64000, 64k, 1M) [unlimited]
   --admin-remote           serve the admin API to non-loopback clients too [off: it can kill nodes]
   --quiet                  do not print node output [off]
   -h, --help               this text
 
 Admin API on the balancer port: GET /_lifeline/api/nodes; POST /_lifeline/api/nodes (add);
 POST /_lifeline/api/nodes/<id>/kill|drain|freeze|thaw|restart; DELETE /_lifeline/api/nodes/<id>;
+POST /_lifeline/api/nodes/<id>/impair (body {"latencyMs":300,"jitterMs":50,"blackhole":false,"store":{…}}),
+POST /_lifeline/api/nodes/<id>/heal, POST /_lifeline/api/sessions/<sid>/impair|heal, POST /_lifeline/api/heal;
 GET /_lifeline/api/events?after=<seq> (what happened, with times).
 Dashboard (the same controls in a page): http://<host>:<port>/ . Ctrl-C stops every node and the balancer.
 `
@@ -68,6 +76,9 @@ const DEV_FLAGS = {
   'on-connect': { type: 'string' },
   'on-send': { type: 'string' },
   'webhook-timeout-ms': { type: 'string' },
+  latency: { type: 'string' },
+  jitter: { type: 'string' },
+  bandwidth: { type: 'string' },
   'admin-remote': { type: 'boolean' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -114,6 +125,7 @@ function devOptions(argv: string[]): (ClusterOptions & { quiet: boolean }) | 'he
     drainTimeoutMs: integer('drain-timeout-ms', values['drain-timeout-ms'], 0),
     maxFrameBytes: integer('max-frame-bytes', values['max-frame-bytes'], 1),
     ...backendOptions(values),
+    ...impairOption(values),
     adminRemote: values['admin-remote'] ?? false,
     quiet: values.quiet ?? false,
   }
@@ -147,6 +159,16 @@ function backendOptions(values: ReturnType<typeof parseArgs<{ options: typeof DE
   }
   if (Object.keys(webhooks).length) out.webhooks = webhooks
   return out
+}
+
+/** --latency, --jitter, --bandwidth: ClusterOptions.impair, every node from its start (faults/flags.ts reads them). */
+function impairOption(values: ReturnType<typeof parseArgs<{ options: typeof DEV_FLAGS }>>['values']): Pick<ClusterOptions, 'impair'> {
+  try {
+    const impair = impairmentFlags({ latency: values.latency, jitter: values.jitter, bandwidth: values.bandwidth })
+    return impair ? { impair } : {}
+  } catch (e) {
+    throw new UsageError((e as Error).message)
+  }
 }
 
 function webhookUrl(name: string, text: string): string {
@@ -195,6 +217,7 @@ function printBanner(cluster: Cluster, options: ClusterOptions): void {
     : `  api:    off (${api} answers 403 API_DISABLED; --api-key to turn it on)`)
   if (options.webhooks?.connect) console.log(`  on-connect: ${options.webhooks.connect}`)
   if (options.webhooks?.send) console.log(`  on-send:    ${options.webhooks.send}`)
+  if (options.impair) console.log(`  faults: every node impaired: ${describeImpairment(options.impair)} (POST ${cluster.adminUrl}/heal ends it)`)
   console.log('Ctrl-C stops everything.')
 }
 

@@ -5,7 +5,8 @@
  *   stores    MemoryStore, createRedisStore, openStore (a `--store` spec → a Store), the Store interface and the
  *             types it speaks, DEFAULT_RETENTION.
  *   cluster   startCluster: `lifeline dev` as an API, with its options and node records; ClusterError and
- *             ClusterErrorCode, every code the supervisor, admin API and balancer answer with (src/errors.ts).
+ *             ClusterErrorCode, every code the supervisor, admin API and balancer answer with (src/errors.ts);
+ *             ImpairOptions, what cluster.impair / impairSession take (network faults, faults/options.ts).
  *   balancer  Balancer / createBalancer and HEALTH_DEFAULTS: the same sticky routing in front of nodes you run.
  *   backend   createServerApi: a typed client of the HTTP API (also alone, as `@lifeline/devserver/api`), and the
  *             types of the auth and webhook options.
@@ -22,7 +23,8 @@ export type { RedisStoreOptions } from './store/redis-client.js'
 export { DEFAULT_RETENTION } from './store/retention.js'
 export type * from './store/types.js'
 export { startCluster, ClusterError, ClusterErrorCode } from './cluster/index.js'
-export type { Cluster, ClusterNode, ClusterOptions, ClusterNodeStatus, NodeProcessOptions } from './cluster/index.js'
+export type { Cluster, ClusterNode, ClusterOptions, ClusterNodeStatus, NodeProcessOptions, ClusterFaults } from './cluster/index.js'
+export { MAX_DELAY_MS, type ImpairOptions, type StoreImpairment, type FaultState } from './faults/options.js'
 export type { ClusterEvent, ClusterEventKind, EventLog } from './cluster/index.js'
 export type { ClusterStats, StatsSnapshot, NodeSample, StoreState, NodeStoreState, StoreHealth, LastFault } from './cluster/index.js'
 export { createServerApi, ServerApiError } from './api/client.js'

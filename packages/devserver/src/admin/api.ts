@@ -7,23 +7,37 @@
  *   POST   /_lifeline/api/nodes                 → 201 { node }            start one more node
  *   POST   /_lifeline/api/nodes/:id/kill        → 200 { node }            ?signal=SIGTERM (default SIGKILL)
  *   POST   /_lifeline/api/nodes/:id/drain|freeze|thaw|restart → 200 { node }
+ *   POST   /_lifeline/api/nodes/:id/impair      → 200 { node }            body: ImpairOptions JSON (faults/options.ts)
+ *   POST   /_lifeline/api/nodes/:id/heal        → 200 { node }            end that node's impairment
+ *   POST   /_lifeline/api/heal                  → 200 { faults }          end every node's and session's
  *   DELETE /_lifeline/api/nodes/:id             → 200 { removed: id }     drain, then forget
  *   GET    /_lifeline/api/sessions/:sid         → 200 { session, node }   which node serves it now
+ *   POST   /_lifeline/api/sessions/:sid/impair  → 200 { session, faults } body: ImpairOptions without `store`
+ *   POST   /_lifeline/api/sessions/:sid/heal    → 200 { session, faults }
  *   GET    /_lifeline/api/events?after=<seq>    → 200 { events }          the event log (cluster/events.ts)
  *   GET    /_lifeline/api/stats?after=<ms>      → 200 StatsSnapshot       samples after that time (cluster/stats.ts)
  *   GET    /  (or /_lifeline/)                  → the dashboard (dashboard/), a page over these routes;
  *          /_lifeline/dashboard/<file>          its scripts and styles (dashboard/serve.ts)
- * Errors: { error: { code, message } }, with the code's status; codes and statuses are in ../errors.ts.
+ * Errors: { error: { code, message } }, with the code's status; codes and statuses are in ../errors.ts. An
+ * impair body that is not JSON is 400 BAD_REQUEST, one that is not an impairment 400 BAD_OPTION (parseImpairment's
+ * message), one over MAX_ADMIN_BODY_BYTES 400 BAD_REQUEST (and the connection closed).
  */
 import type http from 'node:http'
 import { ClusterError, ClusterErrorCode, ERROR_STATUS, errorBody } from '../errors.js'
 import { guardRequest } from '../http/guard.js'
 import { originHost, parseHost, parseTarget, quoteInput } from '../http/parse.js'
 import type { Cluster } from '../cluster/types.js'
+import type { ImpairOptions } from '../faults/options.js'
+import { readBody } from '../http/body.js'
 import { routeAdmin, type AdminAction } from './routes.js'
 import { dashboardAsset, type DashboardAsset } from './dashboard/serve.js'
 
 const ADMIN_PREFIX = '/_lifeline/api/'
+/**
+ * The largest admin body read: an impairment is under 200 bytes of JSON; 16 KiB leaves room for whitespace and
+ * bounds what a request can make the supervisor hold (it serves every node).
+ */
+export const MAX_ADMIN_BODY_BYTES = 16 * 1024
 
 export interface AdminOptions {
   /** Serve non-loopback clients, by any Host, too. Default false. */
@@ -89,8 +103,9 @@ export function createAdminHandler(getCluster: () => Cluster | undefined, option
     }
     const action = routeAdmin(req.method ?? 'GET', url)
     if ('error' in action) return replyError(res, action.error.code, action.error.message)
-    return run(cluster, action).then(
-      ({ status, body }) => reply(res, status, body),
+    const body = action.kind === 'impair' || action.kind === 'impair-session' ? readJson(req) : Promise.resolve({ value: undefined })
+    return body.then((input) => ('refused' in input ? input.refused : run(cluster, action, input.value))).then(
+      ({ status, body, close }) => reply(res, status, body, close),
       (e: unknown) => {
         const code = e instanceof ClusterError ? e.code : ClusterErrorCode.INTERNAL
         if (code === ClusterErrorCode.INTERNAL) log(`[admin] ${req.method} ${quoteInput(req.url)} failed: ${String(e)}; answered 500`)
@@ -102,7 +117,27 @@ export function createAdminHandler(getCluster: () => Cluster | undefined, option
   return guardRequest(handle, (line) => log(`[admin] ${line}`))
 }
 
-async function run(cluster: Cluster, action: AdminAction): Promise<{ status: number; body: unknown }> {
+/** `close`: the rest of the request was not read, so the connection goes with the answer. */
+type Answer = { status: number; body: unknown; close?: boolean }
+
+/**
+ * An impair request's body as JSON, read up to MAX_ADMIN_BODY_BYTES; `refused` is the answer when it cannot be
+ * used. What the JSON must be is parseImpairment's to say (Cluster.impair calls it), so the message is the same
+ * as from the API and the CLI.
+ */
+async function readJson(req: http.IncomingMessage): Promise<{ value: unknown } | { refused: Answer }> {
+  const text = await readBody(req, MAX_ADMIN_BODY_BYTES)
+  const refuse = (code: ClusterErrorCode, message: string, close = false): { refused: Answer } => ({ refused: { status: ERROR_STATUS[code], body: errorBody(code, message), close } })
+  if (text === undefined) return refuse(ClusterErrorCode.BAD_REQUEST, `the body is over ${MAX_ADMIN_BODY_BYTES} bytes; an impairment is a small JSON object such as {"latencyMs":200}`, true)
+  if (text.trim() === '') return refuse(ClusterErrorCode.BAD_OPTION, 'the body is empty; send the impairment as JSON, e.g. {"latencyMs":200,"jitterMs":50} or {"blackhole":true}')
+  try {
+    return { value: JSON.parse(text) as unknown }
+  } catch (e) {
+    return refuse(ClusterErrorCode.BAD_REQUEST, `the body is not JSON (${(e as Error).message}); send an impairment such as {"latencyMs":200}`)
+  }
+}
+
+async function run(cluster: Cluster, action: AdminAction, body: unknown): Promise<Answer> {
   const node = (id: string) => cluster.nodes.find((n) => n.id === id)
   switch (action.kind) {
     case 'list':
@@ -129,14 +164,29 @@ async function run(cluster: Cluster, action: AdminAction): Promise<{ status: num
       return { status: 200, body: { node: node(action.id) } }
     case 'restart':
       return { status: 200, body: { node: await cluster.restart(action.id) } }
+    case 'impair':
+      await cluster.impair(action.id, body as ImpairOptions)
+      return { status: 200, body: { node: node(action.id) } }
+    case 'heal':
+      await cluster.heal(action.id)
+      return { status: 200, body: { node: node(action.id) } }
+    case 'heal-all':
+      await cluster.heal()
+      return { status: 200, body: { faults: cluster.faults } }
+    case 'impair-session':
+      await cluster.impairSession(action.session, body as ImpairOptions)
+      return { status: 200, body: { session: action.session, faults: cluster.faults } }
+    case 'heal-session':
+      await cluster.healSession(action.session)
+      return { status: 200, body: { session: action.session, faults: cluster.faults } }
     default:
       await cluster[action.kind](action.id)
       return { status: 200, body: { node: node(action.id) } }
   }
 }
 
-function reply(res: http.ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+function reply(res: http.ServerResponse, status: number, body: unknown, close = false): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...(close ? { connection: 'close' } : {}) })
   res.end(JSON.stringify(body))
 }
 

@@ -11,12 +11,18 @@ export type AdminAction =
   | { kind: 'stats'; after: number }
   | { kind: 'kill'; id: string; signal: NodeJS.Signals }
   | { kind: 'drain' | 'freeze' | 'thaw' | 'restart'; id: string }
+  /** The body (JSON ImpairOptions) is read by api.ts: this stays a function of method and URL. */
+  | { kind: 'impair'; id: string }
+  | { kind: 'heal'; id: string }
+  | { kind: 'heal-all' }
+  | { kind: 'impair-session' | 'heal-session'; session: string }
 
 /** What a request that names no action gets; the codes and their statuses are in ../errors.ts. */
 export type AdminRouteError = { error: { code: Extract<ClusterErrorCode, 'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'BAD_OPTION' | 'BAD_REQUEST'>; message: string } }
 
-const NODE_ACTIONS = ['kill', 'drain', 'freeze', 'thaw', 'restart'] as const
-const ROUTES = 'GET|POST nodes, POST nodes/:id/{kill,drain,freeze,thaw,restart}, DELETE nodes/:id, GET sessions/:sid, GET events?after=<seq>, GET stats?after=<ms>'
+const NODE_ACTIONS = ['kill', 'drain', 'freeze', 'thaw', 'restart', 'impair', 'heal'] as const
+const ROUTES =
+  'GET|POST nodes, POST nodes/:id/{kill,drain,freeze,thaw,restart,impair,heal}, DELETE nodes/:id, POST heal, GET sessions/:sid, POST sessions/:sid/{impair,heal}, GET events?after=<seq>, GET stats?after=<ms>'
 /** kill's `?signal=`: the ones that make sense against a node. */
 const SIGNALS = new Set(['SIGKILL', 'SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGSTOP', 'SIGCONT'])
 
@@ -35,6 +41,10 @@ export function routeAdmin(method: string, url: URL): AdminAction | AdminRouteEr
     error: { code: ClusterErrorCode.METHOD_NOT_ALLOWED, message: `${method} ${url.pathname}: use ${allowed}` },
   })
   if (resource === 'sessions' && id && !verb) return method === 'GET' ? { kind: 'session', session: id } : wrongMethod('GET')
+  if (resource === 'sessions' && id && (verb === 'impair' || verb === 'heal') && rest.length === 0) {
+    return method === 'POST' ? { kind: verb === 'impair' ? 'impair-session' : 'heal-session', session: id } : wrongMethod('POST')
+  }
+  if (resource === 'heal' && !id) return method === 'POST' ? { kind: 'heal-all' } : wrongMethod('POST')
   if (resource === 'events' && !id) {
     if (method !== 'GET') return wrongMethod('GET')
     const after = url.searchParams.get('after') ?? '0'

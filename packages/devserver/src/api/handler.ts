@@ -12,6 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { jsonDepthExceeds, MAX_DATA_DEPTH } from '@lifeline/protocol'
 import { ERROR_STATUS, errorBody, type ClusterErrorCode } from '../errors.js'
 import { parseTarget } from '../http/parse.js'
+import { readBody } from '../http/body.js'
 import { answerHistory } from '../node/core/history.js'
 import type { DisconnectResult } from '../node/disconnect.js'
 import type { Store } from '../store/types.js'
@@ -127,27 +128,6 @@ function history(store: Store, a: Extract<ApiAction, { kind: 'history' }>): Prom
       },
     }),
   )
-}
-
-/** The body as text, or undefined once it passes `max` bytes (nothing more is read). */
-function readBody(req: IncomingMessage, max: number): Promise<string | undefined> {
-  const declared = Number(req.headers['content-length'])
-  if (Number.isFinite(declared) && declared > max) return Promise.resolve(undefined)
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length
-      if (size > max) {
-        req.removeAllListeners('data')
-        req.pause()
-        return resolve(undefined)
-      }
-      chunks.push(chunk)
-    })
-    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
-    req.once('error', reject)
-  })
 }
 
 /** An error answer at the code's status. `close`: the rest of the request is not read, so the connection goes. */

@@ -1,6 +1,6 @@
 export { startCluster } from './start.js'
 export { ClusterError, ClusterErrorCode } from '../errors.js'
-export type { Cluster, ClusterNode, ClusterOptions, ClusterNodeStatus, NodeProcessOptions } from './types.js'
+export type { Cluster, ClusterNode, ClusterOptions, ClusterNodeStatus, NodeProcessOptions, ClusterFaults } from './types.js'
 export type { ClusterEvent, ClusterEventKind, EventLog } from './events.js'
 export type { ClusterStats, StatsSnapshot, NodeSample, StoreState, NodeStoreState, StoreHealth } from './stats.js'
 export type { LastFault } from './reconnects.js'

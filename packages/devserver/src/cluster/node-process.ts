@@ -200,7 +200,9 @@ export class NodeProcess {
     createInterface({ input: stream }).on('line', (line) => {
       this.recent.push(line)
       if (this.recent.length > 20) this.recent.shift()
-      this.options.log(`[${this.id}] ${line}`, name)
+      // The node names itself in its own log lines (node.ts); anything else it prints gets the name here.
+      const own = `[${this.id}] `
+      this.options.log(line.startsWith(own) ? line : own + line, name)
     })
   }
 }

@@ -1,6 +1,7 @@
 /**
  * How long clients took to come back after the last fault: from the moment a fault was asked for (kill, drain,
- * freeze, restart, remove, impair) or a node exited unasked, to each resume the nodes reported after it. The
+ * freeze, restart, remove, a blackhole of a node's client links) or a node exited unasked, to each resume the
+ * nodes reported after it. The
  * dashboard draws it as a histogram; it is the number a developer watching a failover wants.
  *
  * Measured on the server, from the fault's event to each resume's welcome, so it includes what the client
@@ -10,8 +11,19 @@
  */
 import type { ClusterEvent } from './events.js'
 
-/** Actions that make clients reconnect (or may: impair). */
+/** Actions that make a node's clients reconnect. An `impair` is one only when it blackholes them (isCut). */
 export const FAULT_ACTIONS: ReadonlySet<string> = new Set(['kill', 'drain', 'freeze', 'restart', 'remove', 'impair'])
+
+/**
+ * Whether an action event cuts its node's clients off. Latency, jitter, bandwidth and a cut store slow them or
+ * refuse their writes but leave them connected, so such an impair must not replace the histogram of a fault that
+ * made clients come back; nor one page's own link (`session`), which is one connection, not the node's.
+ */
+function isCut(e: ClusterEvent): boolean {
+  if (e.detail?.action !== 'impair') return true
+  const impairment = e.detail.impairment as { blackhole?: unknown } | undefined
+  return e.detail.session === undefined && impairment?.blackhole === true
+}
 
 /**
  * Resumes this long after a fault are its. 60 s: past the worst a fault should cost (a frozen node: heartbeat
@@ -55,6 +67,7 @@ export class FaultReconnects {
   event(e: ClusterEvent): void {
     const action = e.detail?.action
     if (e.kind === 'action' && typeof action === 'string' && FAULT_ACTIONS.has(action)) {
+      if (!isCut(e)) return
       if (e.node !== undefined) this.asked.add(e.node)
       return this.begin(e)
     }

@@ -11,7 +11,7 @@ import type { Store } from '../store/types.js'
 import { createAdminHandler } from '../admin/api.js'
 import { ClusterError, ClusterErrorCode } from '../errors.js'
 import { defaultNodeEntry } from './node-process.js'
-import { defaultLog, Supervisor } from './supervisor.js'
+import { checkNodeImpairment, defaultLog, Supervisor } from './supervisor.js'
 import type { Cluster, ClusterOptions } from './types.js'
 
 /** Starts a cluster: the store, the balancer, `nodes` node processes; resolves once every node is up. */
@@ -22,6 +22,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   if (typeof spec === 'string' && spec !== 'memory' && !/^rediss?:\/\//.test(spec)) {
     throw new ClusterError(ClusterErrorCode.BAD_OPTION, `store must be "memory", a redis:// URL or a Store, got "${spec}"`)
   }
+  // Before anything is started: a bad impairment fails here, naming the field, with nothing to clean up.
+  if (options.impair !== undefined) checkNodeImpairment(options.impair, typeof spec === 'string' && spec !== 'memory')
   const store: Store | string = spec === 'memory' ? new MemoryStore({ retention: options.retention }) : spec
   const ownsStore = spec === 'memory'
   // Checked here, where the option is named, rather than by every node process as it fails to start.

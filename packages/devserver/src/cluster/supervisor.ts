@@ -1,6 +1,7 @@
 /**
  * The supervisor: starts node processes and the balancer, keeps one in-memory store for them (or points them
- * at Redis), and turns kill / drain / freeze / thaw / add / remove / restart into real process signals.
+ * at Redis), and turns kill / drain / freeze / thaw / add / remove / restart into real process signals, and
+ * impair / heal into the network-fault state it hands its node processes (faults/messages.ts).
  */
 import { backoffCeiling, type Backoff } from '@lifeline/protocol'
 import type { Balancer } from '../balancer/index.js'
@@ -13,7 +14,8 @@ import { EventLog } from './events.js'
 import { ClusterStats, type StoreInfo } from './stats.js'
 import { MemoryStore } from '../store/memory.js'
 import { NodeProcess } from './node-process.js'
-import type { Cluster, ClusterNode, ClusterOptions } from './types.js'
+import type { Cluster, ClusterFaults, ClusterNode, ClusterOptions } from './types.js'
+import { describeImpairment, parseImpairment, type FaultState, type ImpairOptions } from '../faults/options.js'
 
 /** One node id and its current process. A restart puts a new process in the same slot. */
 interface Slot {
@@ -25,6 +27,12 @@ interface Slot {
   startedAt: number
   /** The current process's start (resolves once it listens and is routed to). */
   starting: Promise<void> | undefined
+  /**
+   * The node's network impairment (cluster.impair), kept here rather than only in the process: a restarted
+   * process of the slot is handed it before it is routed to (spawn). A slot is a machine with its network link,
+   * and restarting the node process on it does not mend the link; `heal` does.
+   */
+  impairment: ImpairOptions | undefined
 }
 
 /**
@@ -38,6 +46,18 @@ const CRASH_LOOP_WINDOW_MS = 10_000
 /** After drainTimeoutMs (the node's own bound on a drain), how long a signalled process may take to exit before SIGKILL. */
 const EXIT_GRACE_MS = 5_000
 
+/**
+ * How long impair/heal wait for a node process to say it applied its fault state. It answers from memory in
+ * microseconds; this only bounds a node that is stuck (then the call resolves anyway, and the node applies the
+ * state when it runs again, since the message waits in its IPC channel).
+ */
+const FAULTS_TIMEOUT_MS = 5_000
+/**
+ * At most this many sessions impaired at once (impairSession): each node is handed the whole list on every
+ * change. A page per test needs a handful; past this a loop forgot to heal.
+ */
+const MAX_IMPAIRED_SESSIONS = 1_000
+
 /** Signals after which a process keeps running: kill() resolves once sent instead of waiting for an exit. */
 const NON_FATAL = new Set<NodeJS.Signals>(['SIGSTOP', 'SIGCONT', 'SIGTSTP', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'])
 
@@ -50,6 +70,10 @@ export class Supervisor implements Cluster {
   private stopChaos: () => void = () => {}
   /** Every process started and not yet exited, whatever slot it is in: stop() leaves none behind. */
   private readonly procs = new Set<NodeProcess>()
+  /** Session id → the impairment of that session's connections, on every node (impairSession). */
+  private readonly sessionFaults = new Map<string, ImpairOptions>()
+  /** ClusterOptions.impair, parsed: what a new slot starts with, until heal(). */
+  private clusterImpairment: ImpairOptions | undefined
   private readonly killAllOnExit = (): void => {
     for (const proc of this.procs) proc.signal('SIGKILL')
   }
@@ -61,6 +85,12 @@ export class Supervisor implements Cluster {
     /** The cluster made the store (memory), so stop() closes it; a caller's Store is the caller's to close. */
     private readonly ownsStore: boolean,
   ) {
+    // Checked by startCluster already; parsed again here so what a slot holds is always a parsed impairment.
+    this.clusterImpairment = options.impair === undefined ? undefined : this.checkImpairment(options.impair)
+    if (this.clusterImpairment) {
+      const impairment = this.clusterImpairment
+      this.events.record('action', undefined, `impair every node: ${describeImpairment(impairment)}`, { action: 'impair', impairment, scope: 'cluster' })
+    }
     // Nodes also exit when their IPC channel closes; this covers a supervisor that exits without stop().
     process.once('exit', this.killAllOnExit)
     this.stats = new ClusterStats({ nodes: () => this.nodes, events: this.events, store: () => describeStore(store) })
@@ -92,6 +122,9 @@ export class Supervisor implements Cluster {
     if (signal === 'SIGCONT') return this.thaw(id)
     const [slot, proc] = this.live(id)
     this.events.record('action', id, `kill ${signal}`, { action: 'kill', signal })
+    // Asked for, not a crash loop: with `restart`, a node killed again and again (the dashboard's kill, a test)
+    // comes back after the shortest delay each time, not after a backoff grown to 5 s.
+    slot.crashes = 0
     // The node drains on these: out of routing first, as drain() does, so its clients do not come straight back.
     if (signal === 'SIGTERM' || signal === 'SIGINT') this.balancer.setDraining(id, true, `${signal} sent`)
     proc.signal(signal)
@@ -165,6 +198,56 @@ export class Supervisor implements Cluster {
     for (const slot of [...this.slots.values()]) if (isAlive(slot.life)) await this.restart(slot.id)
   }
 
+  async impair(id: string, options: ImpairOptions): Promise<void> {
+    const slot = this.slot(id)
+    const impairment = this.checkImpairment(options)
+    slot.impairment = impairment
+    this.events.record('action', id, `impair: ${describeImpairment(impairment)}`, { action: 'impair', impairment })
+    await this.pushFaults(slot)
+  }
+
+  async heal(id?: string): Promise<void> {
+    if (id !== undefined) {
+      const slot = this.slot(id)
+      slot.impairment = undefined
+      this.events.record('action', id, 'heal', { action: 'heal' })
+      return this.pushFaults(slot)
+    }
+    this.assertRunning()
+    for (const slot of this.slots.values()) slot.impairment = undefined
+    this.sessionFaults.clear()
+    this.clusterImpairment = undefined
+    this.events.record('action', undefined, 'heal: every node and session', { action: 'heal' })
+    await this.pushFaults()
+  }
+
+  async impairSession(sessionId: string, options: ImpairOptions): Promise<void> {
+    this.assertRunning()
+    checkSessionId(sessionId)
+    const impairment = parseImpairment(options, 'session')
+    if (!this.sessionFaults.has(sessionId) && this.sessionFaults.size >= MAX_IMPAIRED_SESSIONS) {
+      throw new ClusterError(ClusterErrorCode.BAD_OPTION, `${MAX_IMPAIRED_SESSIONS} sessions are impaired already; heal some (healSession, or heal() for all) first`)
+    }
+    this.sessionFaults.set(sessionId, impairment)
+    const node = this.nodeOf(sessionId)
+    this.events.record('action', node, `impair session ${sessionId}: ${describeImpairment(impairment)}`, { action: 'impair', session: sessionId, impairment })
+    await this.pushFaults()
+  }
+
+  async healSession(sessionId: string): Promise<void> {
+    this.assertRunning()
+    checkSessionId(sessionId)
+    this.sessionFaults.delete(sessionId)
+    this.events.record('action', this.nodeOf(sessionId), `heal session ${sessionId}`, { action: 'heal', session: sessionId })
+    await this.pushFaults()
+  }
+
+  get faults(): ClusterFaults {
+    const nodes: Record<string, ImpairOptions> = {}
+    for (const slot of this.slots.values()) if (slot.impairment) nodes[slot.id] = structuredClone(slot.impairment)
+    return { nodes, sessions: structuredClone(Object.fromEntries(this.sessionFaults)) }
+  }
+
   nodeOf(sessionId: string): string | undefined {
     return this.balancer.nodeOf(sessionId)
   }
@@ -191,7 +274,7 @@ export class Supervisor implements Cluster {
   }
 
   private newSlot(): Slot {
-    const slot: Slot = { id: `n${this.nextId++}`, life: { type: 'new' }, crashes: 0, startedAt: 0, starting: undefined }
+    const slot: Slot = { id: `n${this.nextId++}`, life: { type: 'new' }, crashes: 0, startedAt: 0, starting: undefined, impairment: this.clusterImpairment }
     this.slots.set(slot.id, slot)
     return slot
   }
@@ -237,6 +320,9 @@ export class Supervisor implements Cluster {
       if (!expected && this.options.restart && !this.stopping && this.slots.get(slot.id) === slot) this.respawn(slot)
     })
     const port = await proc.ready()
+    // Shaped before the balancer routes a client to it: a restarted (or added) node's first frame is impaired too.
+    const faults = this.faultStateOf(slot)
+    if (faults && !this.stopping) await proc.setFaults(faults, FAULTS_TIMEOUT_MS).catch((e: Error) => this.log(`[supervisor] ${slot.id}: ${e.message}`))
     // Removed (or stopped) while it started: it must not linger, routed to but listed nowhere.
     if (this.slots.get(slot.id) !== slot || this.stopping) return void proc.signal('SIGKILL')
     if (procOf(slot.life) !== proc || !isAlive(slot.life)) return
@@ -254,6 +340,33 @@ export class Supervisor implements Cluster {
       if (this.stopping || isAlive(slot.life) || this.slots.get(slot.id) !== slot) return
       this.launch(slot).catch((e: Error) => this.log(`[supervisor] restart of ${slot.id} failed: ${e.message}`))
     }, backoffCeiling(slot.crashes - 1, RESTART_BACKOFF)).unref()
+  }
+
+  private checkImpairment(options: ImpairOptions): ImpairOptions {
+    return checkNodeImpairment(options, typeof this.store === 'string')
+  }
+
+  /** What a node process of `slot` is handed: its own impairment and every impaired session; undefined when nothing is impaired. */
+  private faultStateOf(slot: Slot): FaultState | undefined {
+    if (!slot.impairment && this.sessionFaults.size === 0) return undefined
+    return { ...(slot.impairment ? { node: slot.impairment } : {}), sessions: Object.fromEntries(this.sessionFaults) }
+  }
+
+  /**
+   * Hands the fault state to the slot's process (or every slot's), and resolves once each applied it. A process
+   * not listening yet gets it in spawn() before it is routed to; a frozen one when it is thawed (not awaited).
+   */
+  private async pushFaults(only?: Slot): Promise<void> {
+    const slots = only ? [only] : [...this.slots.values()]
+    await Promise.all(
+      slots.map(async (slot) => {
+        const proc = procOf(slot.life)
+        if (!proc || !isAlive(slot.life) || proc.port === undefined) return
+        const applied = proc.setFaults(this.faultStateOf(slot) ?? {}, FAULTS_TIMEOUT_MS)
+        if (slot.life.type !== 'frozen') return applied
+        applied.catch((e: Error) => this.log(`[supervisor] ${slot.id}: ${e.message}`))
+      }),
+    )
   }
 
   /**
@@ -289,6 +402,7 @@ export class Supervisor implements Cluster {
       port: proc?.port,
       status: nodeStatus(slot.life.type, this.balancer.backends().find((b) => b.id === slot.id)),
       connections: this.balancer.connections(slot.id),
+      ...(slot.impairment ? { impairment: structuredClone(slot.impairment) } : {}),
     }
   }
 
@@ -328,6 +442,25 @@ function describeStore(store: Store | string): StoreInfo {
     return { kind: 'redis', where: new URL(store).host }
   } catch {
     return { kind: 'redis', where: 'redis' }
+  }
+}
+
+/**
+ * A node's impairment, checked: parseImpairment, and a `store` part only where nodes reach the store through
+ * the supervisor (memory or a Store object), not Redis, which each node dials itself.
+ */
+export function checkNodeImpairment(options: unknown, redis: boolean): ImpairOptions {
+  const impairment = parseImpairment(options, 'node')
+  if (impairment.store && redis) {
+    throw new ClusterError(ClusterErrorCode.BAD_OPTION, 'store: with a redis:// store each node reaches Redis directly, so that link cannot be impaired here; pause Redis itself (SIGSTOP) instead')
+  }
+  return impairment
+}
+
+/** A session id as the admin API or a test passes it: what the node's ids look like is theirs, but it is a bounded string. */
+function checkSessionId(sessionId: unknown): void {
+  if (typeof sessionId !== 'string' || sessionId.length === 0 || sessionId.length > 200) {
+    throw new ClusterError(ClusterErrorCode.BAD_OPTION, `sessionId must be a session's id (client.sessionId), got ${JSON.stringify(sessionId)?.slice(0, 80)}`)
   }
 }
 

@@ -4,6 +4,7 @@ import type { EventLog } from './events.js'
 import type { ClusterStats } from './stats.js'
 import type { AuthOptions } from '../security/jwt.js'
 import type { WebhookOptions } from '../node/webhooks.js'
+import type { ImpairOptions } from '../faults/options.js'
 
 /**
  * starting: spawned, not yet listening. up: listening and passing health checks. down: alive but failing
@@ -21,6 +22,8 @@ export interface ClusterNode {
   status: ClusterNodeStatus
   /** Live client connections the balancer routed to it. */
   connections: number
+  /** Its network impairment (cluster.impair), as parsed; absent while its links are not impaired. */
+  impairment?: ImpairOptions
 }
 
 /** Passed to every node process as flags; each default lives in the node (src/node/options.ts). */
@@ -80,6 +83,18 @@ export interface ClusterOptions extends NodeProcessOptions {
    * TCP connection, as with a balancer on another machine (HAProxy in production).
    */
   routing?: 'handoff' | 'proxy'
+  /**
+   * Impair every node's links from its start, as `cluster.impair(id, impair)` would (nodes added later too, and
+   * each restart of a node). `cluster.heal()` ends it for every node, and nodes added after that start unimpaired.
+   * Checked like `impair` (BAD_OPTION). Default: none, nothing is impaired. `lifeline dev --latency 200ms` sets it.
+   */
+  impair?: ImpairOptions
+}
+
+/** What is impaired now (Cluster.faults): by node id, and by session id. Empty objects when nothing is. */
+export interface ClusterFaults {
+  nodes: Record<string, ImpairOptions>
+  sessions: Record<string, ImpairOptions>
 }
 
 export interface Cluster {
@@ -115,6 +130,32 @@ export interface Cluster {
    * the last fault (stats.ts). `stats.snapshot(after?)` is also GET /_lifeline/api/stats.
    */
   readonly stats: ClusterStats
+  /**
+   * Impair the node's network links (faults/options.ts ImpairOptions): every client connection it has or takes
+   * (latency, jitter, bandwidth, blackhole: bytes stop both ways, sockets stay open), its health answers (held
+   * while blackholed, so the balancer's probes time out), and with `store` its link to the cluster's store.
+   * Replaces the node's previous impairment (not merged). Resolves once the node process shapes its links. Kept
+   * across restarts of the node (an impairment is the slot's network, which a new process does not change)
+   * until `heal`. Recorded in the event log. BAD_OPTION for a bad option (or a `store` part with a redis://
+   * store, which nodes reach directly); NODE_NOT_FOUND for an unknown id. A frozen node applies it when thawed, a
+   * dead one when restarted.
+   */
+  impair(id: string, options: ImpairOptions): Promise<void>
+  /**
+   * End an impairment: the node's (`id`), or with no argument every node's and every session's, and the
+   * cluster-wide `impair` option's. What the links held flows at once, in order. Recorded in the event log.
+   */
+  heal(id?: string): Promise<void>
+  /**
+   * Impair one session's connections only, on whichever node they connect to, now and after a resume (a page's
+   * own link: what impairPage does). In series with its node's impairment if that has one. No `store` part (a
+   * session has no store link): BAD_OPTION. Replaces that session's previous impairment. Recorded in the event log.
+   */
+  impairSession(sessionId: string, options: ImpairOptions): Promise<void>
+  /** End that session's impairment; what its links held flows at once, in order. Recorded in the event log. */
+  healSession(sessionId: string): Promise<void>
+  /** What is impaired now, by node and by session (copies). */
+  readonly faults: ClusterFaults
   /** The node holding the session's live connection now (through the balancer), or undefined. */
   nodeOf(sessionId: string): string | undefined
   /** Kill every node, close the balancer and the store; resolves when nothing is left running. */

@@ -11,9 +11,11 @@
 import { ClusterError, ClusterErrorCode } from '../errors.js'
 
 /**
- * What `cluster.impair(node, …)`, `impairPage(page, …)`, POST /_lifeline/api/nodes/<id>/impair and
- * `lifeline dev --latency …` take. Every field is optional; each default is "not impaired" in that respect. An
- * impairment replaces the one before it (it is not merged): pass every field you want, `heal` to end it.
+ * What `cluster.impair(node, …)`, `cluster.impairSession(sid, …)` / `impairPage(page, …)` (without `store`),
+ * `startCluster({ impair })`, POST /_lifeline/api/nodes/<id>/impair (and sessions/<sid>/impair) and
+ * `lifeline dev --latency … --jitter … --bandwidth …` take. Every field is optional; each default is "not
+ * impaired" in that respect. An impairment replaces the one before it (it is not merged): pass every field you
+ * want, `heal` to end it.
  */
 export interface ImpairOptions {
   /**
@@ -29,6 +31,9 @@ export interface ImpairOptions {
   /**
    * Each direction carries at most this many bytes a second: a frame leaves only once the frames before it
    * crossed. Counts frame payloads (the JSON), not WebSocket or TCP headers. Default: unlimited. At least 1.
+   * Frames the node sent and the link still holds count as that connection's unsent output, so a client that
+   * cannot keep up over the narrow link is cut as a slow consumer (1013, past the node's maxBufferedBytes), as it
+   * would be over a real one; the same goes for a long blackhole on a busy connection.
    */
   bandwidthBytesPerSec?: number
   /**

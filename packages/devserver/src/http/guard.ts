@@ -16,8 +16,8 @@ export const SERVER_OPTIONS = {
   // A browser sends its request head in one packet; 5 s covers a slow mobile link. Node's default is 60 s: a
   // client that sends half a head and stops (slowloris) would hold a socket for a minute.
   headersTimeout: 5_000,
-  // Head and body: ours are tiny (an admin POST has no body). Counted until the request is in, not until we
-  // answer, so a slow admin action (adding a node takes seconds) is not cut.
+  // Head and body: ours are tiny (an admin POST's body, an impairment, is a few hundred bytes). Counted until the
+  // request is in, not until we answer, so a slow admin action (adding a node takes seconds) is not cut.
   requestTimeout: 10_000,
   // How often the two above are enforced. Node's default is 30 s, which lets a 5 s timeout take up to 35.
   connectionsCheckingInterval: 1_000,

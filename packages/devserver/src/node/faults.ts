@@ -57,6 +57,12 @@ export class NodeFaults {
    * close frame, and a heal must deliver it.
    */
   private readonly shaped = new Set<Impairable>()
+  /**
+   * What each shaped connection (and the store link) was last given, as JSON: a change elsewhere (another
+   * session impaired) leaves it alone, since reshaping a line schedules what it holds again from now.
+   */
+  private readonly given = new WeakMap<Impairable, string>()
+  private storeGiven: string | undefined
   private readonly waiting = new Set<Waiter>()
 
   constructor(private readonly host: FaultsHost) {}
@@ -81,7 +87,9 @@ export class NodeFaults {
     this.node = node
     this.sessions = sessions
     this.active = node !== undefined || sessions.size > 0
-    if (isImpairableStore(store)) store.impair(node?.store)
+    const storeKey = node?.store ? JSON.stringify(node.store) : undefined
+    if (isImpairableStore(store) && storeKey !== this.storeGiven) store.impair(node?.store)
+    this.storeGiven = storeKey
     for (const socket of new Set([...this.host.sockets(), ...this.shaped])) this.apply(socket, this.effective(socket.session ?? this.requested.get(socket)))
     for (const waiter of [...this.waiting]) if (waiter()) this.waiting.delete(waiter)
   }
@@ -122,8 +130,14 @@ export class NodeFaults {
 
   private apply(socket: Impairable, impairment: ImpairOptions | undefined): void {
     if (!impairment && !this.shaped.has(socket)) return
+    const key = impairment && JSON.stringify(impairment)
+    if (key !== undefined && this.given.get(socket) === key) return
     socket.impair(impairment)
-    if (!impairment) return void this.shaped.delete(socket)
+    if (!impairment) {
+      this.given.delete(socket)
+      return void this.shaped.delete(socket)
+    }
+    this.given.set(socket, key as string)
     if (this.shaped.has(socket)) return
     this.shaped.add(socket)
     void socket.closed.then(() => this.shaped.delete(socket))

@@ -1,8 +1,9 @@
 /**
  * Playwright fixtures for apps built on Lifeline: a real cluster per worker, and a way to find the node a
- * page's session is on, so an app's own tests can kill, drain or freeze exactly that node.
+ * page's session is on, so an app's own tests can kill, drain or freeze exactly that node, or impair the page's
+ * own connection (impairPage: latency, a half-open link) and heal it.
  *
- *   import { test, expect, nodeOfPage } from '@lifeline/devserver/testing'
+ *   import { test, expect, nodeOfPage, impairPage, healPage } from '@lifeline/devserver/testing'
  *   test('survives a crash', async ({ page, cluster }) => {
  *     await page.goto(`/?ws=${encodeURIComponent(cluster.url)}`)
  *     await cluster.kill(await nodeOfPage(page, cluster))
@@ -18,8 +19,10 @@ import type { Page } from '@playwright/test'
 import { startCluster } from '../index.js'
 import type { Cluster, ClusterOptions } from '../cluster/types.js'
 import { healCluster } from './heal.js'
+import type { ImpairOptions } from '../faults/options.js'
 
-export type { Cluster, ClusterOptions, ClusterNode } from '../cluster/types.js'
+export type { Cluster, ClusterOptions, ClusterNode, ClusterFaults } from '../cluster/types.js'
+export type { ImpairOptions, StoreImpairment } from '../faults/options.js'
 
 export interface LifelineWorkerFixtures {
   /** Options for the worker's cluster (`test.use({ clusterOptions: … })`). Default `{}`: startCluster's own defaults (3 nodes); `port` is always 0. */
@@ -30,9 +33,10 @@ export interface LifelineWorkerFixtures {
 
 export interface LifelineTestFixtures {
   /**
-   * After each test: thaws frozen nodes and replaces killed, drained or removed ones, so the next test starts
-   * with as many healthy nodes as this one did. Automatic; override with `[async ({}, use) =>
-   * use(), { auto: true }]` to keep a broken cluster across tests.
+   * After each test: heals impaired pages and nodes (back to `clusterOptions.impair`, if given), thaws frozen
+   * nodes and replaces killed, drained or removed ones, so the next test starts with as many healthy nodes as
+   * this one did. Automatic; override with `[async ({}, use) => use(), { auto: true }]` to keep a broken cluster
+   * across tests.
    */
   healCluster: void
 }
@@ -52,10 +56,10 @@ export const test = base.extend<LifelineTestFixtures, LifelineWorkerFixtures>({
     { scope: 'worker', timeout: 60_000 },
   ],
   healCluster: [
-    async ({ cluster }, use) => {
+    async ({ cluster, clusterOptions }, use) => {
       const size = cluster.nodes.length
       await use()
-      await healCluster(cluster, size)
+      await healCluster(cluster, size, clusterOptions.impair)
     },
     { auto: true },
   ],
@@ -98,6 +102,54 @@ export async function nodeOfPage(page: Page, cluster: Cluster, options: NodeOfPa
     )
     .toBeTruthy()
   return node as string
+}
+
+export interface PageSessionOptions {
+  /** How to read the page's session id; default: the `data-lifeline-session` attribute. */
+  sessionId?: (page: Page) => Promise<string | null | undefined>
+  /** How long to wait for the page to have a session. Default 10 s. */
+  timeout?: number
+}
+
+/** The session each page was impaired for: healPage heals that one, even if the page has another by then (a reset). */
+const impairedSessions = new WeakMap<Page, string>()
+
+/**
+ * Impair `page`'s own connection, and only it: latency, jitter, bandwidth or a blackhole (bytes stop both ways,
+ * the socket stays open: the half-open link `context.setOffline` cannot make), on whichever node it is or
+ * resumes on, until healPage. Other pages and clients on the same node are untouched. Waits (up to `timeout`)
+ * for the page to have a session, as nodeOfPage does, and resolves once the cluster shapes it; returns the
+ * session id. Options as `cluster.impair` takes them, without `store` (a page has no store link).
+ *
+ *   await impairPage(page, cluster, { blackhole: true })   // the page's heartbeat notices in seconds
+ *   await healPage(page, cluster)                          // what was held flows; the page resumes
+ */
+export async function impairPage(page: Page, cluster: Cluster, options: ImpairOptions, how: PageSessionOptions = {}): Promise<string> {
+  const session = await sessionOfPage(page, how)
+  await cluster.impairSession(session, options)
+  impairedSessions.set(page, session)
+  return session
+}
+
+/**
+ * End what impairPage did to `page`: its connection flows again, what was held first, in order. A page never
+ * impaired is healed by its current session (a no-op if that is not impaired). The healCluster fixture heals
+ * every page after each test anyway.
+ */
+export async function healPage(page: Page, cluster: Cluster, how: PageSessionOptions = {}): Promise<void> {
+  const session = impairedSessions.get(page) ?? (await sessionOfPage(page, how))
+  impairedSessions.delete(page)
+  await cluster.healSession(session)
+}
+
+/** The page's session id, once it has one (up to `timeout`). */
+async function sessionOfPage(page: Page, how: PageSessionOptions): Promise<string> {
+  const readSession = how.sessionId ?? readSessionAttribute
+  let session: string | null | undefined
+  await expect
+    .poll(async () => (session = await readSession(page)), { message: `page ${page.url()} has a session (${SESSION_ATTRIBUTE}, or options.sessionId)`, timeout: how.timeout ?? 10_000 })
+    .toBeTruthy()
+  return session as string
 }
 
 async function readSessionAttribute(page: Page): Promise<string | null> {

@@ -7,6 +7,16 @@ export const WINDOW_S = 120
 const FONT = '11px system-ui, sans-serif'
 const GRID = { stroke: 'rgba(0,0,0,.07)', width: 1 }
 const axis = (extra) => ({ font: FONT, stroke: '#667', grid: GRID, ticks: { show: false }, ...extra })
+/** Tick labels on the time axis: local hh:mm:ss (uPlot's default adds the date, which crowds a small chart). */
+const two = (v) => String(v).padStart(2, '0')
+const timeTicks = (_u, splits) => splits.map((s) => {
+  const d = new Date(s * 1_000)
+  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`
+})
+/** Seconds a time chart shows at least: a cluster just started fills its charts instead of their right edge. */
+const MIN_WINDOW_S = 30
+/** The newest WINDOW_S seconds, or all there is when that is less (but at least MIN_WINDOW_S). */
+const timeRange = (_u, min, max) => [Math.min(max - MIN_WINDOW_S, Math.max(min, max - WINDOW_S)), max]
 /** From 0, with headroom, and never an empty range (a flat 0 line sits at the bottom). */
 const fromZero = (_u, _min, max) => [0, Math.max(1, Math.ceil((max || 0) * 1.15))]
 
@@ -24,15 +34,15 @@ function fit(plot, el, height) {
  * one column per series (numbers, or null where there is no value: the line breaks there).
  */
 export class TimeChart {
-  constructor(el, { series, height = 150, yLabel }) {
-    this.height = height
+  constructor(el, { series, height = 150 }) {
     const opts = {
       width: Math.max(200, Math.floor(el.clientWidth)),
       height,
+      padding: [8, 24, 0, 0],
       legend: { show: series.length > 1, live: false },
       cursor: { drag: { x: false, y: false }, points: { show: false } },
-      scales: { x: { time: true, range: (_u, _min, max) => [max - WINDOW_S, max] }, y: { range: fromZero } },
-      axes: [axis({ space: 60 }), axis({ size: 44, label: yLabel, labelFont: FONT, labelSize: yLabel ? 14 : 0 })],
+      scales: { x: { time: true, range: timeRange }, y: { range: fromZero } },
+      axes: [axis({ space: 70, size: 26, values: timeTicks }), axis({ size: 44, space: 24 })],
       series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.stroke, fill: s.fill, width: 1.5, points: { show: false }, spanGaps: false }))],
     }
     const now = Date.now() / 1_000
@@ -46,6 +56,12 @@ export class TimeChart {
   }
 }
 
+/** A label per bucket where they fit (about 34 px each), else every other one. */
+function bucketTicks(u, splits, labels) {
+  const every = u.width / labels.length < 34 ? 2 : 1
+  return splits.map((i) => (i % every === 0 ? labels[i] ?? '' : ''))
+}
+
 /**
  * Bars over labelled buckets (the reconnect histogram): setData(counts), one per label.
  */
@@ -56,12 +72,13 @@ export class BucketChart {
     const opts = {
       width: Math.max(200, Math.floor(el.clientWidth)),
       height,
+      padding: [8, 24, 0, 0],
       legend: { show: false },
       cursor: { drag: { x: false, y: false }, points: { show: false } },
       scales: { x: { time: false, range: [-0.5, labels.length - 0.5] }, y: { range: fromZero } },
       axes: [
-        axis({ space: 30, splits: () => xs, values: (_u, splits) => splits.map((i) => labels[i] ?? ''), grid: { show: false } }),
-        axis({ size: 44 }),
+        axis({ space: 30, size: 26, splits: () => xs, values: (u, splits) => bucketTicks(u, splits, labels), grid: { show: false } }),
+        axis({ size: 44, space: 24 }),
       ],
       series: [{}, { label: 'resumes', stroke, fill, width: 1, points: { show: false }, paths: uPlot.paths.bars({ size: [0.8, 48] }) }],
     }

@@ -25,7 +25,8 @@ export class EventTable {
 
   row(e) {
     const tr = document.createElement('tr')
-    tr.className = `event ${e.kind}`
+    tr.dataset.kind = e.kind
+    if (e.node !== undefined) tr.dataset.node = e.node
     if (e.seq !== undefined) tr.dataset.seq = String(e.seq)
     for (const text of [clock(e.at), e.node ?? '', e.kind, e.text]) tr.insertCell().textContent = text
     return tr

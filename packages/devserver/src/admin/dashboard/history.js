@@ -37,6 +37,11 @@ export class History {
     for (const [id, mine] of this.nodes) if (mine.connections.every((v) => v === null)) this.nodes.delete(id)
   }
 
+  /** Seconds the samples span (at most a chart's window). */
+  get seconds() {
+    return this.at.length > 1 ? Math.round((this.at[this.at.length - 1] - this.at[0]) / 1_000) : 0
+  }
+
   column(id, key) {
     return this.nodes.get(id)?.[key] ?? this.at.map(() => null)
   }

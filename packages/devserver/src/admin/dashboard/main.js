@@ -2,7 +2,7 @@
 // matters for the buttons). Three reads a tick, each incremental where it can be: the node list (small), the
 // events after the last seq seen, the stats samples after the last time seen.
 import { call, get } from './api.js'
-import { nodeActions } from './actions.js'
+import { CLUSTER_ACTIONS, nodeActions } from './actions.js'
 import { EventTable } from './events.js'
 import { History } from './history.js'
 import { NodeCards } from './nodes.js'
@@ -14,13 +14,14 @@ const POLL_MS = 1_000
 
 const $ = (id) => document.getElementById(id)
 const errorLine = $('error')
+/** An impair input's value (× `scale`), or undefined when empty or 0 (0 KB/s would pass nothing: a blackhole says so). */
 const numberOf = (id, scale = 1) => {
-  const v = $(id).value.trim()
-  return v === '' ? undefined : Math.max(0, Number(v)) * scale
+  const v = Number($(id).value.trim() || 0)
+  return Number.isFinite(v) && v > 0 ? Math.round(v * scale) : undefined
 }
 const impairSettings = () => {
   const settings = { latencyMs: numberOf('impair-latency'), jitterMs: numberOf('impair-jitter'), bandwidthBytesPerSec: numberOf('impair-bandwidth', 1_024) }
-  return Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined && !Number.isNaN(v)))
+  return Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined))
 }
 
 const actions = nodeActions(impairSettings)
@@ -31,7 +32,7 @@ const cards = new NodeCards($('nodes'), { actions, pressed: done })
 
 $('url').textContent = `ws://${location.host}`
 $('legend').append(
-  ...actions.flatMap((a) => {
+  ...[...CLUSTER_ACTIONS, ...actions].flatMap((a) => {
     const dt = document.createElement('dt')
     dt.textContent = a.name
     const dd = document.createElement('dd')
@@ -39,12 +40,28 @@ $('legend').append(
     return [dt, dd]
   }),
 )
-$('add').addEventListener('click', async () => done(await call('POST', 'nodes')))
-$('heal-all').addEventListener('click', async () => done(await call('POST', 'heal')))
+$('cluster-actions').append(...CLUSTER_ACTIONS.map(clusterButton))
+
+/** A button of the whole cluster: busy (and so disabled) while its request runs, then done(). */
+function clusterButton(action) {
+  const button = Object.assign(document.createElement('button'), { type: 'button', textContent: action.name, title: action.does })
+  button.addEventListener('click', async () => {
+    if (button.disabled) return
+    button.disabled = true
+    button.setAttribute('aria-busy', '')
+    const { method, path, body } = action.request()
+    const result = await call(method, path, body)
+    button.disabled = false
+    button.removeAttribute('aria-busy')
+    done({ ...result, action: action.name })
+  })
+  return button
+}
 
 /** After any request a button made: say what was refused, and show its effect now rather than at the next tick. */
 function done(result) {
-  errorLine.textContent = result.ok ? '' : `${result.action ? `${result.action}: ` : ''}${result.body.error.code}: ${result.body.error.message}`
+  const line = result.ok ? '' : `${result.action ? `${result.action}: ` : ''}${result.body.error.code}: ${result.body.error.message}`
+  errorLine.textContent = errorLine.title = line
   refresh()
 }
 
@@ -57,9 +74,17 @@ async function refresh() {
   running = true
   clearTimeout(timer)
   try {
+    const asked = performance.now()
     const [nodes, news, stats] = await Promise.all([get('nodes'), get(`events?after=${events.seq}`), get(`stats?after=${history.last}`)])
-    if (nodes.ok) cards.update(nodes.body.nodes)
-    if (news.ok) events.add(news.body.events)
+    if (news.ok) {
+      cards.events(news.body.events)
+      events.add(news.body.events)
+    }
+    if (stats.ok) cards.context(stats.body)
+    if (nodes.ok) {
+      cards.update(nodes.body.nodes, asked)
+      panels.nodes(nodes.body.nodes)
+    }
     if (stats.ok) {
       history.add(stats.body)
       cards.stats(history)

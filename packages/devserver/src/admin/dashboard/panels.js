@@ -24,6 +24,13 @@ export class Panels {
     })
     this.resumes = new TimeChart($('chart-resumes'), { series: [{ label: 'resumes', stroke: '#d9822b', fill: 'rgba(217,130,43,.15)' }] })
     this.reconnects = undefined
+    /** Ids of nodes whose store link is cut (impair { store: { blackhole } }), from the node list. */
+    this.cut = []
+  }
+
+  /** GET /_lifeline/api/nodes's list: a node cut from the store says so before its calls time out. */
+  nodes(nodes) {
+    this.cut = nodes.filter((n) => n.status !== 'dead' && n.impairment?.store?.blackhole).map((n) => n.id)
   }
 
   /** `history`: history.js; `snapshot`: the last stats answer (its store and lastFault are current). */
@@ -34,6 +41,10 @@ export class Panels {
     this.messages.setData(history.at, [messagesIn, messagesOut])
     this.resumes.setData(history.at, [resumes])
     const last = (column) => (column.length ? column[column.length - 1] : null)
+    const peak = (column) => column.reduce((max, v) => (v !== null && v > max ? v : max), 0)
+    const span = `over the last ${history.seconds} s`
+    $('chart-messages').setAttribute('aria-label', `messages per second ${span}: in ${count(last(messagesIn))} now (at most ${count(peak(messagesIn))}), out ${count(last(messagesOut))} now (at most ${count(peak(messagesOut))})`)
+    $('chart-resumes').setAttribute('aria-label', `resumes per second ${span}: ${count(last(resumes))} now, at most ${count(peak(resumes))}`)
     $('total-connections').textContent = count(last(history.total('connections')))
     $('total-in').textContent = count(last(messagesIn))
     $('total-out').textContent = count(last(messagesOut))
@@ -47,8 +58,9 @@ export class Panels {
     out.dataset.state = store.state
     const lagging = Object.entries(store.nodes).filter(([, s]) => s.state !== 'ok' && s.state !== 'unknown')
     const detail = lagging.map(([id, s]) => `${id}: ${s.state === 'failing' ? `${count(s.failuresPerSec)} failures/s` : `${s.waiting} waiting, oldest ${duration(s.oldestWaitingMs)}`}`)
-    out.textContent = [store.state, ...detail].join(' · ')
-    out.title = STORE_WORDS[store.state] ?? ''
+    const cut = this.cut.filter((id) => !lagging.some(([other]) => other === id)).map((id) => `${id}: link cut`)
+    out.textContent = [store.state, ...detail, ...cut].join(' · ')
+    out.title = [STORE_WORDS[store.state] ?? '', ...cut.map((c) => `${c} (impaired: its calls wait, then fail with STORE_UNAVAILABLE)`)].filter(Boolean).join('; ')
     $('store-where').textContent = `${store.kind}, ${store.where}${store.retainedBytes === undefined ? '' : ` · ${bytes(store.retainedBytes)} retained`}`
   }
 
@@ -60,9 +72,11 @@ export class Panels {
       fill: 'rgba(194,69,45,.55)',
     })
     this.reconnects.setData(fault.histogram.counts)
+    const buckets = fault.histogram.counts.map((n, i) => (n ? `${n} within ${duration(fault.histogram.boundsMs[i])}` : '')).filter(Boolean)
+    $('chart-reconnects').setAttribute('aria-label', `reconnect times after the last fault: ${buckets.join(', ') || 'none yet'}`)
     const what = `${fault.node ? `${fault.node}: ` : ''}${fault.text} at ${clock(fault.at)}`
     const back = `${count(fault.resumed)} resumed of ${count(fault.affected)} connections`
     const times = fault.resumed ? ` · p50 ${duration(fault.p50Ms)} · p99 ${duration(fault.p99Ms)} · max ${duration(fault.maxMs)}` : ''
-    $('fault-summary').textContent = `${what} · ${back}${times} (ms from the fault to each resume)`
+    $('fault-summary').textContent = `${what} · ${back}${times}`
   }
 }
