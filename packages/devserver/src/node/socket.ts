@@ -58,8 +58,9 @@ export class ClientSocket {
   private running = false
   private awaitingDrain = false
   /**
-   * The upgrade request, kept only until `hello` takes it for `authorize`: an idle connection holding its
-   * request (headers, raw headers, parser state) costs about a kilobyte more, for nothing.
+   * The upgrade request, kept only for the app's authorize hook and only until `hello` hands it over: an idle
+   * connection holding its request (headers, raw headers, parser state) costs about a kilobyte more, for
+   * nothing (the memory row: 8.1 KB of heap per idle connection with it held, 5.5 KB before it was).
    */
   private request: IncomingMessage | undefined
   private readonly socket: Socket
@@ -71,7 +72,7 @@ export class ClientSocket {
     request: IncomingMessage,
     private readonly host: SocketHost,
   ) {
-    this.request = request
+    this.request = host.options.authorize ? request : undefined
     const socket = (this.socket = request.socket)
     this.output = new Output(
       {

@@ -62,11 +62,10 @@ export class ConnectionCore {
   /** Who the client is, from its verified token (auth configured); undefined on an open cluster. */
   private identity: Identity | undefined
   /** Presence store topic → the client topic whose `presence` events this connection forwards. */
-  private readonly watched = new Map<string, string>()
+  private watched: Map<string, string> | undefined
   private handled: { seq: number; then: (outcome: HandlerOutcome) => void } | undefined
   private drainWaiters: (() => void)[] = []
   private readonly subs = new Map<string, Subscription>()
-  private readonly byStoreTopic = new Map<string, Subscription>()
   private readonly liveness: Liveness
   private readonly bucket: TokenBucket
   private lastPing: number
@@ -119,12 +118,12 @@ export class ConnectionCore {
         return then?.(i)
       }
       case 'live': {
-        const watched = this.watched.get(i.message.topic)
+        const watched = this.watched?.get(i.message.topic)
         if (watched !== undefined) return this.presenceEvent(watched, i.message)
-        return this.byStoreTopic.get(i.message.topic)?.live(i.message)
+        return this.byStoreTopic(i.message.topic)?.live(i.message)
       }
       case 'resync':
-        return this.byStoreTopic.get(i.topic)?.resync()
+        return this.byStoreTopic(i.topic)?.resync()
       case 'authorized': {
         const then = this.authorized
         this.authorized = undefined
@@ -493,8 +492,8 @@ export class ConnectionCore {
     const storeTopic = topic === INBOX_TOPIC ? held.inbox : topic
     const sub = new Subscription(topic, storeTopic, this.subscriptionHost())
     this.subs.set(topic, sub)
-    this.byStoreTopic.set(storeTopic, sub)
     if (presence && topic !== INBOX_TOPIC) {
+      this.watched ??= new Map()
       this.watched.set(presenceTopic(topic), topic)
       this.out.push({ type: 'listen', topic: presenceTopic(topic) })
     }
@@ -510,10 +509,18 @@ export class ConnectionCore {
     if (!sub) return false
     sub.stop()
     this.subs.delete(topic)
-    this.byStoreTopic.delete(sub.storeTopic)
     this.out.push({ type: 'unlisten', topic: sub.storeTopic })
-    if (this.watched.delete(presenceTopic(topic))) this.out.push({ type: 'unlisten', topic: presenceTopic(topic) })
+    if (this.watched?.delete(presenceTopic(topic))) this.out.push({ type: 'unlisten', topic: presenceTopic(topic) })
     return true
+  }
+
+  /**
+   * The subscription a store topic feeds: a shared topic is its own store topic, @inbox is the session's inbox
+   * log. A lookup rather than a second map: every idle connection would pay for that map (about 200 bytes).
+   */
+  private byStoreTopic(storeTopic: string): Subscription | undefined {
+    const sub = this.subs.get(storeTopic) ?? this.subs.get(INBOX_TOPIC)
+    return sub?.storeTopic === storeTopic ? sub : undefined
   }
 
   private subscriptionHost(): SubscriptionHost {
