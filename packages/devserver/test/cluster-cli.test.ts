@@ -1,34 +1,11 @@
 /** The `lifeline` CLI as a user runs it: real processes, real signals (run `npm run build` first). */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
-import { afterEach, describe, expect, it } from 'vitest'
+import { spawnSync } from 'node:child_process'
+import { describe, expect, it } from 'vitest'
+import { CLI, devStarter } from './support/dev-cli.js'
 import { processAlive } from './support/processes.js'
 import { waitFor } from './support/wait.js'
 
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
-let running: ChildProcess | undefined
-
-afterEach(() => {
-  running?.kill('SIGKILL')
-})
-
-/** Starts `lifeline dev` and resolves with its URL, admin URL and node pids once the banner is printed. */
-async function startDev(args: string[]): Promise<{ child: ChildProcess; url: string; admin: string; pids: number[]; lines: string[] }> {
-  const child = spawn(process.execPath, [CLI, 'dev', '--port', '0', '--quiet', ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
-  running = child
-  const lines: string[] = []
-  await new Promise<void>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      lines.push(line)
-      if (line.startsWith('Ctrl-C')) resolve()
-    })
-    child.once('exit', (code) => reject(new Error(`lifeline dev exited (${code}): ${lines.join('\n')}`)))
-  })
-  const find = (re: RegExp): string => (lines.map((l) => re.exec(l)?.[1]).find(Boolean) as string) ?? ''
-  const pids = lines.flatMap((l) => /node n\d+: pid (\d+)/.exec(l)?.[1] ?? []).map(Number)
-  return { child, url: find(/url:\s+(\S+)/), admin: find(/admin:\s+(\S+)/), pids, lines }
-}
+const startDev = devStarter()
 
 describe('lifeline CLI', () => {
   it('--help documents every flag with its default', () => {
@@ -74,7 +51,7 @@ describe('lifeline CLI', () => {
     const dev = await startDev(['--nodes', '2'])
     expect(dev.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/)
     expect(dev.pids).toHaveLength(2)
-    const nodes = (await (await fetch(dev.admin)).json()) as { nodes: { status: string }[] }
+    const nodes = (await (await fetch(`${dev.admin}/nodes`)).json()) as { nodes: { status: string }[] }
     expect(nodes.nodes.map((n) => n.status)).toEqual(['up', 'up'])
     const exited = new Promise<number | null>((resolve) => dev.child.once('exit', resolve))
     dev.child.kill('SIGINT')

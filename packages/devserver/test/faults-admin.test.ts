@@ -3,15 +3,14 @@
  * what `cluster.impair` refuses, and `lifeline dev --latency/--jitter` as a user runs it (real processes: run
  * `npm run build` first).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
+import { spawnSync } from 'node:child_process'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startCluster, ClusterError, type Cluster, type ClusterNode } from '../src/cluster/index.js'
 import { routeAdmin } from '../src/admin/routes.js'
 import { MAX_ADMIN_BODY_BYTES } from '../src/admin/api.js'
 import type { ImpairOptions } from '../src/faults/options.js'
 import { RawClient } from './fixtures/raw-client.js'
+import { CLI, devStarter } from './support/dev-cli.js'
 
 describe('admin routes for network faults', () => {
   const route = (method: string, path: string) => routeAdmin(method, new URL(path, 'http://x'))
@@ -125,12 +124,7 @@ describe('admin API: impair and heal', () => {
   })
 })
 
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
-let running: ChildProcess | undefined
-afterEach(() => {
-  running?.kill('SIGKILL')
-  running = undefined
-})
+const startDev = devStarter()
 
 describe('lifeline dev --latency --jitter', () => {
   it('--help documents the fault flags with their defaults', () => {
@@ -156,18 +150,8 @@ describe('lifeline dev --latency --jitter', () => {
   })
 
   it('impairs every node from the start, says so, and the admin API heals it', async () => {
-    const child = spawn(process.execPath, [CLI, 'dev', '--port', '0', '--quiet', '--nodes', '2', '--latency', '200ms', '--jitter', '50'], { stdio: ['ignore', 'pipe', 'inherit'] })
-    running = child
-    const lines: string[] = []
-    await new Promise<void>((resolve, reject) => {
-      createInterface({ input: child.stdout! }).on('line', (line) => {
-        lines.push(line)
-        if (line.startsWith('Ctrl-C')) resolve()
-      })
-      child.once('exit', (code) => reject(new Error(`lifeline dev exited (${code}): ${lines.join('\n')}`)))
-    })
+    const { child, admin, lines } = await startDev(['--nodes', '2', '--latency', '200ms', '--jitter', '50'])
     expect(lines.find((l) => l.includes('faults:'))).toContain('every node impaired: latency 200 ms ± 50 ms')
-    const admin = lines.map((l) => /admin:\s+(\S+)\/nodes/.exec(l)?.[1]).find(Boolean) as string
     const nodes = ((await (await fetch(`${admin}/nodes`)).json()) as Body).nodes
     expect(nodes.map((n) => n.impairment)).toEqual([
       { latencyMs: 200, jitterMs: 50 },
