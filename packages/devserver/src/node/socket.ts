@@ -66,6 +66,8 @@ export class ClientSocket {
   private readonly socket: Socket
   /** Only while this connection is impaired (network faults, link.ts): every path below tests it and goes on. */
   private link: ClientLink | undefined
+  /** While frames of this turn are held in the socket for one write (corkUntilTick). */
+  private corked = false
 
   constructor(
     private readonly ws: WebSocket,
@@ -76,7 +78,11 @@ export class ClientSocket {
     const socket = (this.socket = request.socket)
     this.output = new Output(
       {
-        send: (text, written) => (this.link ? this.link.send(text, written) : ws.send(text, written && (() => written()))),
+        send: (text, written) => {
+          if (this.link) return this.link.send(text, written)
+          this.corkUntilTick()
+          ws.send(text, written && (() => written()))
+        },
         buffered: () => (this.link ? ws.bufferedAmount + this.link.buffered : ws.bufferedAmount),
         onceDrained: (fn) => (this.link ? this.link.onceDrained(fn) : socket.once('drain', fn)),
       },
@@ -145,6 +151,22 @@ export class ClientSocket {
     } else if (impairment) {
       this.link = new ClientLink(this.ws, this.socket, impairment, (text, bytes) => this.run({ type: 'frame', text, bytes }))
     }
+  }
+
+  /**
+   * Frames written in one turn of the event loop leave in one write: the socket is corked on the first and
+   * uncorked once the current callback and its promise jobs are done (process.nextTick runs after them). A
+   * fan-out of a burst of messages is then one writev per subscriber per burst instead of one per message; the
+   * profile of the throughput row had 74% of the node's CPU in writev. A frame waits no longer than the turn.
+   */
+  private corkUntilTick(): void {
+    if (this.corked) return
+    this.corked = true
+    this.socket.cork()
+    process.nextTick(() => {
+      this.corked = false
+      this.socket.uncork()
+    })
   }
 
   /** Hard stop (the node closes): no close frame. */
