@@ -133,8 +133,14 @@ test('kill pressed 20 times across restarts: every press lands; buttons apply on
     await expect(card('n3').locator('.impairment')).toHaveText('network: 300 ± 100 ms')
     await expect(button('heal n3')).toBeEnabled()
     await expect(page.locator('#error')).toHaveText('')
-    // Let a poll or two pass so every panel shows the end of the run, then the picture for the README.
-    await page.waitForTimeout(2_000)
+    // The picture for the README once every panel shows the end of the run: the event log has the impair, and
+    // the page's clock (set by each poll) has moved twice since, so the charts and rates are of after it too.
+    await expect(rows.first()).toContainText('impair')
+    const clock = page.locator('#live-text')
+    for (let poll = 0; poll < 2; poll++) {
+      const shown = await clock.textContent()
+      await expect.poll(() => clock.textContent()).not.toBe(shown)
+    }
     await page.screenshot({ path: process.env.UPDATE_SCREENSHOT === '1' ? SCREENSHOT : test.info().outputPath('dashboard.png'), fullPage: true })
     await button('heal n3').click()
     await expect(card('n3').locator('.impairment')).toHaveText('network: not impaired')
