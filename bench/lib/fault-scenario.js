@@ -80,6 +80,43 @@ export function sampleCpu(fleets, publisher) {
  * @returns {Promise<BaselineResult>}
  */
 export async function baselineScenario(o) {
+  const { reports: _reports, affectedIds: _ids, ...result } = await serverTrioScenario(o, {
+    name: 'baseline',
+    script: 'plain-server.js',
+    scheme: 'ws',
+    kind: 'partysocket',
+    publisher: 'plain',
+    publishTo: (urls) => urls,
+    windowMs: o.baselineWindowMs,
+    settleMs: 0,
+    // No replay: what was lost is lost, so only a short wait for frames in flight.
+    reportWaitMs: 500,
+  })
+  return result
+}
+
+/**
+ * @typedef {object} TrioSpec  how one baseline system is started and read (serverTrioScenario)
+ * @property {string} name  for progress lines
+ * @property {string} script  the server's bench/lib script, started 3 times
+ * @property {Record<string, string>} [env]
+ * @property {'ws' | 'http'} scheme  of the servers' URLs, as its clients take them
+ * @property {'partysocket' | 'socketio'} kind  client-fleet.js kind
+ * @property {'plain' | 'socketio'} publisher  publisher.js kind
+ * @property {(urls: string[]) => string[]} publishTo  the URLs the publisher gets
+ * @property {number} windowMs  from the fault to stopping the publisher
+ * @property {number} settleMs  the publisher's wait for acknowledgements on stop
+ * @property {number} reportWaitMs  the fleets' wait for what is still due
+ */
+
+/**
+ * A baseline's run: 3 servers of `spec.script`, fleets whose client i starts on server i % 3 (client-fleet.js),
+ * the publisher, warm-up, the fault to server 0, the window, then every client's report.
+ * @param {ScenarioOptions} o
+ * @param {TrioSpec} spec
+ * @returns {Promise<BaselineResult & { reports: Awaited<ReturnType<Awaited<ReturnType<typeof startFleets>>['report']>>, affectedIds: number[] }>}
+ */
+export async function serverTrioScenario(o, spec) {
   /** @type {import('./proc.js').Child[]} */
   const servers = []
   /** @type {Awaited<ReturnType<typeof startFleets>> | undefined} */
@@ -87,14 +124,14 @@ export async function baselineScenario(o) {
   /** @type {import('./proc.js').Child | undefined} */
   let publisher
   try {
-    for (let k = 0; k < 3; k++) servers.push(await startChild('plain-server.js'))
+    for (let k = 0; k < 3; k++) servers.push(await startChild(spec.script, spec.env ? { env: spec.env } : {}))
     const urls = []
-    for (const s of servers) urls.push(`ws://127.0.0.1:${await portOf(s)}`)
-    fleets = await startFleets({ kind: 'partysocket', urls, count: o.clients, rooms: o.rooms })
-    progress(o.row, `baseline: ${o.clients} partysocket clients on 3 plain ws servers`)
-    const pub = (publisher = (await openPublisher('plain', urls)).child)
+    for (const s of servers) urls.push(`${spec.scheme}://127.0.0.1:${await portOf(s)}`)
+    fleets = await startFleets({ kind: spec.kind, urls, count: o.clients, rooms: o.rooms })
+    progress(o.row, `${spec.name}: ${o.clients} ${spec.kind} clients on 3 ${spec.script} servers`)
+    const pub = (publisher = (await openPublisher(spec.publisher, spec.publishTo(urls))).child)
     const [first] = servers
-    if (!first) throw new Error('no plain server started')
+    if (!first) throw new Error(`no ${spec.script} server started`)
     const cpu = sampleCpu(fleets, pub)
     await pub.call('start', { rate: o.rate, rooms: o.rooms })
     await sleep(o.warmMs)
@@ -103,12 +140,11 @@ export async function baselineScenario(o) {
     cpu.sample()
     const markT = Date.now()
     first.signal(SIGNAL[o.fault])
-    progress(o.row, `baseline: ${SIGNAL[o.fault]} to plain server 0 (${affected.length} clients)`)
-    await sleep(o.baselineWindowMs)
-    const stopped = /** @type {Published} */ (await pub.call('stop', { settleMs: 0 }))
-    // No replay: what was lost is lost, so only a short wait for frames in flight.
-    const reports = await fleets.report({ markT, expected: stopped.published, waitMs: 500 }, 30_000)
-    return { ...tally(reports, affected, markT), published: stopped.sent, clients: o.clients, windowMs: o.baselineWindowMs, cpu: cpu.stop() }
+    progress(o.row, `${spec.name}: ${SIGNAL[o.fault]} to server 0 (${affected.length} clients)`)
+    await sleep(spec.windowMs)
+    const stopped = /** @type {Published} */ (await pub.call('stop', { settleMs: spec.settleMs }, 15_000))
+    const reports = await fleets.report({ markT, expected: stopped.published, waitMs: spec.reportWaitMs }, 30_000)
+    return { ...tally(reports, affected, markT), published: stopped.sent, clients: o.clients, windowMs: spec.windowMs, cpu: cpu.stop(), reports, affectedIds: affected }
   } finally {
     await publisher?.stop()
     await fleets?.stop()
