@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startCluster, type Cluster } from '../src/cluster/index.js'
 import { CountingStore } from './support/counting-store.js'
 import { expectNothingLost } from './support/expect.js'
-import { busiestNode } from './support/fault-cluster.js'
-import { startLoad, timing, type Load, type LoadClient } from './support/load.js'
+import { busiestNode, clientsOn, sidOf } from './support/fault-cluster.js'
+import { startLoad, timing, type Load } from './support/load.js'
 import { waitFor } from './support/wait.js'
 import { isAck, RawClient } from './fixtures/raw-client.js'
 
@@ -30,13 +30,11 @@ afterAll(async () => {
   await store.close()
 })
 
-const sidOf = (c: LoadClient): string => c.client.sessionId as string
-
 describe('store link', () => {
   it('a node cut from its store stops acknowledging (STORE_UNAVAILABLE), its clients lose nothing, and it recovers when healed', async () => {
     load = await startLoad({ url: cluster.url, clients: 6, messages: 450 })
     const victim = busiestNode(cluster)
-    const onVictim = load.clients.filter((c) => cluster.nodeOf(sidOf(c)) === victim)
+    const onVictim = clientsOn(cluster, load.clients, victim)
     expect(onVictim.length).toBeGreaterThan(0)
     const unavailable = new Map<string, number>()
     for (const c of load.clients) {

@@ -2,7 +2,7 @@
 import { afterAll, afterEach, beforeAll } from 'vitest'
 import { startCluster, type Cluster } from '../../src/cluster/index.js'
 import { healCluster } from '../../src/testing/heal.js'
-import { startLoad, type Load, type LoadOptions } from './load.js'
+import { startLoad, type Load, type LoadClient, type LoadOptions } from './load.js'
 
 export interface FaultCluster {
   /** The running cluster (started in beforeAll). */
@@ -53,4 +53,12 @@ export async function runKillingAt(load: Load, cluster: Cluster, victim: string,
 export function busiestNode(cluster: Cluster): string {
   const sorted = [...cluster.nodes].sort((a, b) => b.connections - a.connections)
   return (sorted[0] as { id: string }).id
+}
+
+/** The session id of a load client (it has one once it was welcomed). */
+export const sidOf = (c: LoadClient): string => c.client.sessionId as string
+
+/** The load's clients whose session `node` serves now. */
+export function clientsOn(cluster: Cluster, clients: readonly LoadClient[], node: string): LoadClient[] {
+  return clients.filter((c) => cluster.nodeOf(sidOf(c)) === node)
 }
