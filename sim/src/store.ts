@@ -134,10 +134,11 @@ export class SimStore {
     const held = this.live(op.session)
     if (!held) return { status: 'unknown-session' }
     if (op.generation !== held.generation) return { status: 'stale-generation' }
-    if (op.seq <= held.acked) return { status: 'duplicate' }
-    if (op.seq > held.acked + 1) return { status: 'seq-gap', acked: held.acked }
+    const through = op.through ?? op.seq
+    if (through <= held.acked) return { status: 'duplicate' }
+    if (op.seq !== held.acked + 1) return { status: 'seq-gap', acked: held.acked }
     const messages = op.appends.map((a) => this.appendOne(a.topic, a.data))
-    held.acked = op.seq
+    held.acked = through
     for (const m of messages) this.publish(m)
     return { status: 'applied', messages }
   }

@@ -66,6 +66,36 @@ describe('connection core: writes in order', () => {
     expect((await h.store.head('t')).last).toBe(2)
   })
 
+  it('pubs queued behind an apply go to the store as one batch, acked with one cumulative ack', async () => {
+    const h = harness()
+    await h.open()
+    h.frame({ t: 'pub', seq: 1, topic: 't', data: 1 })
+    for (let seq = 2; seq <= 5; seq++) h.frame({ t: 'pub', seq, topic: seq === 4 ? 'u' : 't', data: seq })
+    expect(h.pending).toBe(1)
+    await h.answer(1)
+    expect(acks(h)).toEqual([1])
+    expect(h.pending).toBe(1) // 2..5 in one apply
+    await h.answer(1)
+    expect(acks(h)).toEqual([1, 5])
+    expect(h.pending).toBe(0)
+    expect((await h.store.read('t', 1, 10)).map((m) => m.data)).toEqual([1, 2, 3, 5])
+    expect((await h.store.read('u', 1, 10)).map((m) => m.data)).toEqual([4])
+  })
+
+  it('a batch stops before a refused pub, a send and a non-consecutive seq; each of those keeps its own answer', async () => {
+    const h = harness()
+    await h.open()
+    h.frame({ t: 'pub', seq: 1, topic: 't', data: 1 })
+    h.frame({ t: 'pub', seq: 2, topic: 't', data: 2 })
+    h.frame({ t: 'pub', seq: 3, topic: '@inbox', data: 3 }) // reserved: refused, its seq consumed
+    h.frame({ t: 'pub', seq: 4, topic: 't', data: 4 })
+    h.frame({ t: 'pub', seq: 4, topic: 't', data: 4 }) // a resend of 4: not consecutive, acked on its own
+    await h.answer()
+    expect(acks(h)).toEqual([1, 2, 3, 4, 4])
+    expect(h.sent().filter((f) => f.t === 'error')).toEqual([expect.objectContaining({ code: ErrorCode.RESERVED_TOPIC, seq: 3 })])
+    expect((await h.store.read('t', 1, 10)).map((m) => m.data)).toEqual([1, 2, 4])
+  })
+
   it('a store that fails an apply: STORE_UNAVAILABLE with the seq, close 4503, nothing acked', async () => {
     const h = harness()
     await h.open()

@@ -135,6 +135,22 @@ export function storeContract(name: string, makeStore: MakeStore, cleanup?: () =
       expect((await store.head(topic)).last).toBe(0)
     })
 
+    it('applies a batch (seq..through) as one: every append in order, acked = through; a batch already applied is a duplicate, one that overlaps is a seq-gap', async () => {
+      const store = await open()
+      const [sid, topic] = [unique('s'), unique('t')]
+      await store.createSession(sid, TTL, owner(1))
+      const batch = { session: sid, generation: 1, seq: 1, through: 3, appends: [1, 2, 3].map((data) => ({ topic, data })) }
+      const r = await store.apply(batch)
+      expect(r.status).toBe('applied')
+      if (r.status === 'applied') expect(r.messages.map((m) => [m.offset, m.data])).toEqual([[1, 1], [2, 2], [3, 3]])
+      expect(await store.apply(batch)).toEqual({ status: 'duplicate' })
+      expect(await store.apply({ session: sid, generation: 1, seq: 3, appends: [{ topic, data: 3 }] })).toEqual({ status: 'duplicate' })
+      expect(await store.apply({ ...batch, seq: 3, through: 5 })).toEqual({ status: 'seq-gap', acked: 3 })
+      expect(await store.apply({ ...batch, seq: 5, through: 6 })).toEqual({ status: 'seq-gap', acked: 3 })
+      expect((await store.head(topic)).last).toBe(3)
+      expect(await store.claimSession(sid, TTL, claim(1, 2))).toMatchObject({ status: 'claimed', record: { acked: 3 } })
+    })
+
     it('sets the claimed generation and refuses writes of the old one', async () => {
       const store = await open()
       const [sid, topic] = [unique('s'), unique('t')]

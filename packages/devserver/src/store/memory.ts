@@ -90,12 +90,13 @@ export class MemoryStore implements Store {
     if (!record) return { status: 'unknown-session' }
     // A different generation is a zombie writer: the session was claimed again since it was handed this one.
     if (op.generation !== record.generation) return { status: 'stale-generation' }
-    if (op.seq <= record.acked) return { status: 'duplicate' }
-    if (op.seq > record.acked + 1) return { status: 'seq-gap', acked: record.acked }
+    const through = op.through ?? op.seq
+    if (through <= record.acked) return { status: 'duplicate' }
+    if (op.seq !== record.acked + 1) return { status: 'seq-gap', acked: record.acked }
     // Sizes first: JSON.stringify can throw (a cycle, a BigInt), and then nothing may have been appended.
     const sizes = op.appends.map((a) => sizeOf(a.data, a.bytes))
     const messages = op.appends.map((a, i) => this.appendTo(a.topic, a.data, sizes[i]!, op.from))
-    record.acked = op.seq
+    record.acked = through
     // Fan out only after the whole op is committed: a listener never sees half of an apply.
     for (const message of messages) this.publish(message)
     return { status: 'applied', messages }

@@ -104,8 +104,8 @@ end
 `
 
 /**
- * The atomic client write.
- * KEYS: session, then (meta, log) per append. ARGV: prelude[1..4], channel prefix, generation, seq, then
+ * The atomic client write, of one seq or a batch (`seq`..`through`, store/types.ts ApplyOp).
+ * KEYS: session, then (meta, log) per append. ARGV: prelude[1..4], channel prefix, generation, seq, through, then
  * (topic, data) per append, then the session's user ('' for none), stamped on every appended message.
  * Returns {'applied', now, epoch1, offset1, …} | {'duplicate'} | {'seq-gap', acked} | {'stale-generation'}
  * | {'unknown-session'}.
@@ -115,23 +115,24 @@ local session = KEYS[1]
 local channel_prefix = ARGV[5]
 local generation = tonumber(ARGV[6])
 local seq = tonumber(ARGV[7])
+local through = tonumber(ARGV[8])
 local rec = redis.call('HMGET', session, 'generation', 'acked')
 if not rec[1] then return {'unknown-session'} end
 if tonumber(rec[1]) ~= generation then return {'stale-generation'} end
 local acked = tonumber(rec[2])
-if seq <= acked then return {'duplicate'} end
-if seq > acked + 1 then return {'seq-gap', acked} end
+if through <= acked then return {'duplicate'} end
+if seq ~= acked + 1 then return {'seq-gap', acked} end
 local now = now_ms()
 local out = {'applied', now}
 local n = (#KEYS - 1) / 2
-local from = ARGV[8 + 2 * n]
+local from = ARGV[9 + 2 * n]
 for i = 1, n do
-  local topic = ARGV[6 + 2 * i]
-  local offset, epoch = append(KEYS[2 * i], KEYS[2 * i + 1], channel_prefix .. topic, topic, ARGV[7 + 2 * i], now, from)
+  local topic = ARGV[7 + 2 * i]
+  local offset, epoch = append(KEYS[2 * i], KEYS[2 * i + 1], channel_prefix .. topic, topic, ARGV[8 + 2 * i], now, from)
   out[#out + 1] = epoch
   out[#out + 1] = offset
 end
-redis.call('HSET', session, 'acked', seq)
+redis.call('HSET', session, 'acked', through)
 return out
 `
 

@@ -126,7 +126,7 @@ export class RedisStore implements Store {
 
   async apply(op: ApplyOp): Promise<ApplyResult> {
     const keys = [this.#key('s:', op.session)]
-    const args: (string | number)[] = [...this.#prelude(), this.#channel(''), op.generation, op.seq]
+    const args: (string | number)[] = [...this.#prelude(), this.#channel(''), op.generation, op.seq, op.through ?? op.seq]
     const data = op.appends.map((a) => toJson(a.data))
     op.appends.forEach((a, i) => {
       keys.push(this.#key('m:', a.topic), this.#key('l:', a.topic))

@@ -92,6 +92,13 @@ export interface ApplyOp {
   session: string
   generation: number
   seq: number
+  /**
+   * The last seq this op covers, when it is a batch: seqs `seq`..`through` were sent one after another and are
+   * applied as one (the node joins queued pubs into one apply), their appends in order; acked becomes `through`.
+   * Absent: `seq` alone. The seq rule, for one or many: `through` ≤ acked is a duplicate (nothing appended),
+   * `seq` ≠ acked + 1 a seq-gap (a batch that overlaps what is applied included: nothing is half-applied).
+   */
+  through?: number
   /** The session's user, stamped on every appended message (`StoredMessage.from`). */
   from?: string
   appends: {
@@ -105,9 +112,9 @@ export interface ApplyOp {
 export type ApplyResult =
   /** Applied: `messages` are the appended messages, in the order of `op.appends`. */
   | { status: 'applied'; messages: StoredMessage[] }
-  /** `seq` ≤ the session's acked: already applied once; acknowledge and drop. */
+  /** `through` (or `seq`) ≤ the session's acked: already applied once; acknowledge and drop. */
   | { status: 'duplicate' }
-  /** `seq` > acked + 1: the client skipped a seq. `acked` is the session's current value. */
+  /** `seq` ≠ acked + 1 (and not a duplicate): the client skipped a seq, or a batch overlaps what is applied. `acked` is the session's current value. */
   | { status: 'seq-gap'; acked: number }
   /** The session was claimed by a newer generation (another node): this writer is a zombie. */
   | { status: 'stale-generation' }

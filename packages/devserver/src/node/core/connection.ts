@@ -24,6 +24,13 @@ import { applyVerdict, pubRefusal, seqVerdict, subRefusal, type Refusal } from '
 
 /** Input bytes queued behind a slow store before the connection is cut (4429): bounds memory per socket. */
 export const MAX_QUEUED_BYTES = 16 * 1024 * 1024
+/**
+ * At most this many queued pubs in one apply (batchAfter): enough that a store round trip carries a burst,
+ * small enough that one Redis script (each append is a handful of commands) stays well under a millisecond.
+ */
+export const MAX_BATCH = 64
+/** …and at most this many bytes of frames, so a batch of large messages is not one huge script call. */
+export const MAX_BATCH_BYTES = 256 * 1024
 
 /** The session this connection holds, once its hello succeeded. */
 export interface Held {
@@ -419,8 +426,41 @@ export class ConnectionCore {
 
   /** `bytes`, the frame's size, bounds its data's: stores that bound retention by bytes can use it. */
   private pub(frame: Pub, bytes: number): void {
-    const refusal = pubRefusal(frame.topic) ?? (mayPublish(this.identity, frame.topic) ? undefined : forbidden('publishing to', frame.topic))
-    this.write(frame.seq, () => this.commit(frame.seq, refusal ? [] : [{ topic: frame.topic, data: frame.data, bytes }], refusal))
+    const refusal = this.pubRefusal(frame)
+    this.write(frame.seq, () => {
+      if (refusal) return this.commit(frame.seq, [], refusal)
+      const appends = [{ topic: frame.topic, data: frame.data, bytes }]
+      this.commit(frame.seq, appends, undefined, this.batchAfter(frame.seq, appends))
+    })
+  }
+
+  private pubRefusal(frame: Pub): Refusal | undefined {
+    return pubRefusal(frame.topic) ?? (mayPublish(this.identity, frame.topic) ? undefined : forbidden('publishing to', frame.topic))
+  }
+
+  /**
+   * The pubs queued right behind the one being applied join its apply (one store round trip for all of them,
+   * one cumulative ack): the consecutive seqs that publish without a refusal, up to MAX_BATCH ops or
+   * MAX_BATCH_BYTES of frames. A publisher that does not wait for each ack (the SDK sends its outbox as fast
+   * as it fills) would otherwise get one apply per store round trip: 1/RTT messages a second on Redis.
+   * Returns the last seq the apply covers; the absorbed frames' bytes stay counted until it is done.
+   */
+  private batchAfter(seq: number, appends: { topic: string; data: unknown; bytes: number }[]): number {
+    const current = this.current
+    let last = seq
+    let bytes = current?.bytes ?? 0
+    while (current && appends.length < MAX_BATCH) {
+      const next = this.queue[0]
+      if (!next?.decoded.ok || next.decoded.frame.t !== 'pub' || bytes + next.bytes > MAX_BATCH_BYTES) break
+      const frame = next.decoded.frame
+      if (frame.seq !== last + 1 || this.pubRefusal(frame)) break
+      this.queue.shift()
+      appends.push({ topic: frame.topic, data: frame.data, bytes: next.bytes })
+      current.bytes += next.bytes
+      bytes += next.bytes
+      last = frame.seq
+    }
+    return last
   }
 
   private sendOp(frame: Send): void {
@@ -444,12 +484,15 @@ export class ConnectionCore {
     })
   }
 
-  /** One apply; a refused op still consumes its seq (error frame with the seq, then the ack). */
-  private commit(seq: number, appends: { topic: string; data: unknown; bytes?: number }[], refusal?: Refusal): void {
+  /**
+   * One apply of seqs `seq`..`through` (a batch of pubs, see batchAfter; one seq otherwise); a refused op still
+   * consumes its seq (error frame with the seq, then the ack).
+   */
+  private commit(seq: number, appends: { topic: string; data: unknown; bytes?: number }[], refusal?: Refusal, through = seq): void {
     const held = this.held
     if (!held) return
     const user = this.identity?.user
-    const op = { session: held.session, generation: held.generation, seq, appends, ...(user !== undefined ? { from: user } : {}) }
+    const op = { session: held.session, generation: held.generation, seq, ...(through !== seq ? { through } : {}), appends, ...(user !== undefined ? { from: user } : {}) }
     this.frameCall({ method: 'apply', args: [op] }, (r) => {
       if (!r.ok) {
         // Not acked: the op stays in the client's outbox and goes through once the store is back.
@@ -458,7 +501,7 @@ export class ConnectionCore {
       }
       const now = this.held
       if (!now) return
-      const v = applyVerdict(r.value as ApplyResult, now.acked, seq, refusal)
+      const v = applyVerdict(r.value as ApplyResult, now.acked, seq, refusal, through)
       if (v.type === 'close') return v.error ? this.refuse(v.error, v.reason, v.code) : this.close(v.code, v.reason)
       now.acked = v.acked
       if (v.refusal) this.send(encode({ t: 'error', seq, ...v.refusal }))

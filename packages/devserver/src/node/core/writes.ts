@@ -49,12 +49,12 @@ export type ApplyVerdict =
   /** End the connection with this code (an `error` frame first when `error` is set). */
   | { type: 'close'; code: number; reason: string; error?: string }
 
-/** What the store's answer to an apply means for the connection. */
-export function applyVerdict(result: ApplyResult, acked: number, seq: number, refusal: Refusal | undefined): ApplyVerdict {
+/** What the store's answer to an apply of seqs `seq`..`through` (one seq unless batched) means for the connection. */
+export function applyVerdict(result: ApplyResult, acked: number, seq: number, refusal: Refusal | undefined, through = seq): ApplyVerdict {
   switch (result.status) {
     case 'applied':
     case 'duplicate':
-      return { type: 'ack', acked: Math.max(acked, seq), refusal: result.status === 'applied' ? refusal : undefined }
+      return { type: 'ack', acked: Math.max(acked, through), refusal: result.status === 'applied' ? refusal : undefined }
     case 'seq-gap':
       return { type: 'close', code: CloseCode.SEQ_GAP, error: ErrorCode.SEQ_GAP, reason: `expected seq ${result.acked + 1}, got ${seq}: resend from ${result.acked + 1}` }
     case 'stale-generation':
