@@ -39,6 +39,14 @@ export const MUTANTS: Mutant[] = [
     },
   },
   {
+    name: 'batch-keeps-first',
+    what: 'a batched apply (pubs queued behind one apply, joined into it) acknowledges every seq but appends only the first',
+    apply: (store) => {
+      store.mutations.batchKeepsFirst = true
+      return () => void (store.mutations.batchKeepsFirst = false)
+    },
+  },
+  {
     name: 'rollback-keeps-epoch',
     what: 'a store restored from an older snapshot keeps its epochs, so offsets are reused for other messages',
     apply: (store) => {

@@ -50,6 +50,8 @@ export interface StoreMutations {
   ignoreAttempt?: boolean
   /** A rollback keeps the epochs of the logs it restores. */
   keepEpochOnRollback?: boolean
+  /** A batched apply (seq..through) acknowledges every seq but appends only its first op's message. */
+  batchKeepsFirst?: boolean
 }
 
 export class SimStore {
@@ -137,7 +139,8 @@ export class SimStore {
     const through = op.through ?? op.seq
     if (through <= held.acked) return { status: 'duplicate' }
     if (op.seq !== held.acked + 1) return { status: 'seq-gap', acked: held.acked }
-    const messages = op.appends.map((a) => this.appendOne(a.topic, a.data))
+    const appends = this.mutations.batchKeepsFirst && op.through !== undefined ? op.appends.slice(0, 1) : op.appends
+    const messages = appends.map((a) => this.appendOne(a.topic, a.data))
     held.acked = through
     for (const m of messages) this.publish(m)
     return { status: 'applied', messages }
