@@ -51,10 +51,18 @@ export type State =
 
 type Queued = { decoded: Decoded<ClientFrame>; bytes: number }
 
-export class ConnectionCore {
+/** `env` between inputs: nothing reads it then, and the last input's must not stay with an idle connection. */
+const NO_ENV: Env = Object.freeze({ now: 0, buffered: 0 })
+
+/**
+ * Also the host of its own subscriptions (SubscriptionHost: call, send, buffered, awaitDrain, fail), with methods
+ * rather than an object of five closures per subscription (about 380 bytes on every idle connection). Those are
+ * for its subscriptions, called only while an input is handled; everything else goes through `handle`.
+ */
+export class ConnectionCore implements SubscriptionHost {
   state: State = { type: 'awaiting-hello' }
   private out: Effect[] = []
-  private env: Env = { now: 0, buffered: 0 }
+  private env: Env = NO_ENV
   /** Bytes sent during the current input: `env.buffered` does not know them yet. */
   private sentNow = 0
   private readonly queue: Queued[] = []
@@ -63,7 +71,11 @@ export class ConnectionCore {
   private current: Queued | undefined
   private waiting = false
   private nextCall = 1
-  private readonly replies = new Map<number, (reply: StoreReply) => void>()
+  /**
+   * Store calls in flight, by id; undefined while there is none, which is most of an idle connection's life (an
+   * empty Map still holds its table, about 200 bytes).
+   */
+  private replies: Map<number, (reply: StoreReply) => void> | undefined
   private authorized: ((verdict: { refusal: string | null; retry?: boolean }) => void) | undefined
   private verified: ((result: Verified) => void) | undefined
   /** Who the client is, from its verified token (auth configured); undefined on an open cluster. */
@@ -101,11 +113,16 @@ export class ConnectionCore {
 
   /** Feed one input; returns the effects to carry out, in order. */
   handle(input: Input, env: Env): Effect[] {
-    this.out = []
+    // Left over only when the last input threw: its effects are not carried out.
+    if (this.out.length > 0) this.out = []
     this.env = env
     this.sentNow = 0
     this.step(input)
-    return this.out
+    const out = this.out
+    // Neither is kept until the next input: an idle connection would hold its last effects (a ping) meanwhile.
+    this.out = []
+    this.env = NO_ENV
+    return out
   }
 
   private step(i: Input): void {
@@ -120,8 +137,8 @@ export class ConnectionCore {
         if (this.state.type !== 'draining') this.go({ type: 'draining', held: this.held })
         return this.next()
       case 'store': {
-        const then = this.replies.get(i.id)
-        this.replies.delete(i.id)
+        const then = this.replies?.get(i.id)
+        if (this.replies?.delete(i.id) && this.replies.size === 0) this.replies = undefined
         return then?.(i)
       }
       case 'live': {
@@ -533,7 +550,7 @@ export class ConnectionCore {
     }
     this.unsubscribe(topic)
     const storeTopic = topic === INBOX_TOPIC ? held.inbox : topic
-    const sub = new Subscription(topic, storeTopic, this.subscriptionHost())
+    const sub = new Subscription(topic, storeTopic, this)
     this.subs.set(topic, sub)
     if (presence && topic !== INBOX_TOPIC) {
       this.watched ??= new Map()
@@ -566,17 +583,15 @@ export class ConnectionCore {
     return sub?.storeTopic === storeTopic ? sub : undefined
   }
 
-  private subscriptionHost(): SubscriptionHost {
-    return {
-      call: (call, then) => this.call(call, then),
-      send: (text) => this.send(text),
-      buffered: () => this.env.buffered + this.sentNow,
-      awaitDrain: (then) => {
-        if (this.drainWaiters.length === 0) this.out.push({ type: 'await-drain' })
-        this.drainWaiters.push(then)
-      },
-      fail: (error) => this.fail(error),
-    }
+  /** SubscriptionHost: output not yet sent, including what this input wrote. */
+  buffered(): number {
+    return this.env.buffered + this.sentNow
+  }
+
+  /** SubscriptionHost: run `then` once the output has drained. */
+  awaitDrain(then: () => void): void {
+    if (this.drainWaiters.length === 0) this.out.push({ type: 'await-drain' })
+    this.drainWaiters.push(then)
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -605,8 +620,8 @@ export class ConnectionCore {
     }
   }
 
-  /** The store failed under a hello or a subscription. */
-  private fail(error: string): void {
+  /** The store failed under a hello or a subscription (SubscriptionHost). */
+  fail(error: string): void {
     this.log(`store failed: ${error}`)
     this.refuse(ErrorCode.STORE_UNAVAILABLE, 'the store did not answer; reconnect and resume', CloseCode.STORE_UNAVAILABLE)
   }
@@ -631,7 +646,7 @@ export class ConnectionCore {
     this.queue.length = 0
     this.current = undefined
     this.waiting = false
-    this.replies.clear()
+    this.replies = undefined
     this.authorized = undefined
     this.verified = undefined
     this.handled = undefined
@@ -640,7 +655,8 @@ export class ConnectionCore {
 
   // ---------------------------------------------------------------- effects
 
-  private send(text: string): void {
+  /** Also SubscriptionHost's. */
+  send(text: string): void {
     if (this.state.type === 'closed') return
     this.sentNow += text.length
     this.out.push({ type: 'send', text })
@@ -650,8 +666,10 @@ export class ConnectionCore {
     this.out.push({ type: 'log', line })
   }
 
-  private call(call: StoreCall, then: (reply: StoreReply) => void): number {
+  /** Also SubscriptionHost's. */
+  call(call: StoreCall, then: (reply: StoreReply) => void): number {
     const id = this.nextCall++
+    this.replies ??= new Map()
     this.replies.set(id, then)
     this.out.push({ type: 'store', id, call })
     return id
