@@ -58,8 +58,14 @@ type Stage =
   | { type: 'busy' }
   | { type: 'stopped' }
 
+/** The stages are shared: each is its tag alone, and an object per change would stay with an idle subscription. */
+const ANCHORING: Stage = { type: 'anchoring' }
+const IDLE: Stage = { type: 'idle' }
+const BUSY: Stage = { type: 'busy' }
+const STOPPED: Stage = { type: 'stopped' }
+
 export class Subscription {
-  private stage: Stage = { type: 'anchoring' }
+  private stage: Stage = ANCHORING
   private cursor = 0
   private epoch = ''
   /** Highest offset known to exist that must be read from the store before the live buffer. */
@@ -80,13 +86,13 @@ export class Subscription {
       if (this.stage.type === 'stopped') return
       if (!r.ok) return this.host.fail(r.error)
       this.anchor(r.value as TopicHead, from)
-      this.stage = { type: 'idle' }
+      this.stage = IDLE
       this.pump()
     })
   }
 
   stop(): void {
-    this.stage = { type: 'stopped' }
+    this.stage = STOPPED
     this.buffer = []
   }
 
@@ -165,7 +171,7 @@ export class Subscription {
   }
 
   private read(): void {
-    this.stage = { type: 'busy' }
+    this.stage = BUSY
     const limit = Math.min(READ_BATCH, this.target - this.cursor)
     this.host.call({ method: 'read', args: [this.storeTopic, this.cursor + 1, limit] }, (r) => {
       if (this.stage.type === 'stopped') return
@@ -189,7 +195,7 @@ export class Subscription {
    * the same epoch is simply more to read.
    */
   private reanchor(resync = false): void {
-    this.stage = { type: 'busy' }
+    this.stage = BUSY
     this.host.call({ method: 'head', args: [this.storeTopic] }, (r) => {
       if (this.stage.type === 'stopped') return
       if (!r.ok) return this.host.fail(r.error)
@@ -220,7 +226,7 @@ export class Subscription {
   }
 
   private resume(): void {
-    this.stage = { type: 'idle' }
+    this.stage = IDLE
     if (this.recheck) {
       this.recheck = false
       return this.reanchor(true)
