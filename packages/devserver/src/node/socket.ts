@@ -45,8 +45,10 @@ export interface SocketHost {
   log(line: string): void
   /** `socket` now serves `session`: an older socket of it on this node is superseded. */
   own(socket: ClientSocket, session: string): void
-  /** `socket` is gone. */
+  /** `socket` is no longer the node's: closing (its close frame is out), or gone. */
   forget(socket: ClientSocket): void
+  /** `socket` is gone (`ws` said 'close'). */
+  gone(socket: ClientSocket): void
 }
 
 /**
@@ -124,6 +126,7 @@ export class ClientSocket implements Wire, HubMember {
     for (const topic of s.listening) s.host.hub.leave(topic, s)
     s.listening = []
     s.host.forget(s)
+    s.host.gone(s)
   }
 
   /** Resolves when the socket is gone. */
