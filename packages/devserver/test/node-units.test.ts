@@ -1,9 +1,10 @@
-/** The node's pure parts: tokens, flags, the rate limiter. No sockets. */
+/** The node's pure parts: tokens, flags, the rate limiter, the subscriptions' SmallMap. No sockets. */
 import { describe, expect, it } from 'vitest'
 import { newSessionId, signSession, verifyToken } from '../src/security/token.js'
 import { parseNodeArgs } from '../src/node/args.js'
 import { TokenBucket } from '../src/node/core/rate-limit.js'
 import { Liveness } from '../src/node/core/liveness.js'
+import { SmallMap } from '../src/node/core/small-map.js'
 
 describe('session tokens', () => {
   it('verify only with the secret that signed them', () => {
@@ -105,5 +106,33 @@ describe('liveness (when a client counts as silent)', () => {
     const idle = new Liveness(0)
     idle.output(3_000, 0)
     expect(idle.silentFor(6_000)).toBe(6_000)
+  })
+})
+
+describe('SmallMap', () => {
+  it('answers as a Map would over 20,000 seeded operations on few keys (size, has, get, set, delete, keys in order)', () => {
+    let seed = 12_345
+    const next = (n: number): number => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31
+      return seed % n
+    }
+    let small = new SmallMap<string, number>()
+    let map = new Map<string, number>()
+    for (let i = 0; i < 20_000; i++) {
+      const key = `t${next(4)}`
+      const op = next(10)
+      if (op < 4) {
+        expect(small.set(key, i)).toBe(small)
+        map.set(key, i)
+      } else if (op < 7) expect(small.delete(key)).toBe(map.delete(key))
+      else if (op < 9) expect([small.has(key), small.get(key)]).toEqual([map.has(key), map.get(key)])
+      else if (next(50) === 0) {
+        // Now and then a fresh pair, so the one-entry fields are exercised again, not only the Map.
+        small = new SmallMap()
+        map = new Map()
+      }
+      expect(small.size).toBe(map.size)
+      expect([...small.keys()]).toEqual([...map.keys()])
+    }
   })
 })

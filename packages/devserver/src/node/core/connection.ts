@@ -19,6 +19,7 @@ import { expired, mayPublish, maySubscribe, type Identity, type Verified } from 
 import { Liveness } from './liveness.js'
 import { TokenBucket } from './rate-limit.js'
 import { Subscription, type SubscriptionHost } from './subscription.js'
+import { SmallMap } from './small-map.js'
 import type { CoreConfig, Effect, Env, HandlerOutcome, Input, StoreCall, StoreReply } from './types.js'
 import { applyVerdict, pubRefusal, seqVerdict, subRefusal, type Refusal } from './writes.js'
 
@@ -84,7 +85,7 @@ export class ConnectionCore implements SubscriptionHost {
   private watched: Map<string, string> | undefined
   private handled: { seq: number; then: (outcome: HandlerOutcome) => void } | undefined
   private drainWaiters: (() => void)[] = []
-  private readonly subs = new Map<string, Subscription>()
+  private readonly subs = new SmallMap<string, Subscription>()
   private readonly liveness: Liveness
   private readonly bucket: TokenBucket
   private lastPing: number
