@@ -84,7 +84,8 @@ export class ConnectionCore implements SubscriptionHost {
   /** Presence store topic → the client topic whose `presence` events this connection forwards. */
   private watched: Map<string, string> | undefined
   private handled: { seq: number; then: (outcome: HandlerOutcome) => void } | undefined
-  private drainWaiters: (() => void)[] = []
+  /** Subscriptions waiting for the output to drain; undefined while none is, as on an idle connection. */
+  private drainWaiters: (() => void)[] | undefined
   private readonly subs = new SmallMap<string, Subscription>()
   private readonly liveness: Liveness
   private readonly bucket: TokenBucket
@@ -170,8 +171,8 @@ export class ConnectionCore implements SubscriptionHost {
       case 'superseded':
         return this.close(CloseCode.SESSION_MOVED, 'session moved to a newer connection')
       case 'drained': {
-        const waiters = this.drainWaiters
-        this.drainWaiters = []
+        const waiters = this.drainWaiters ?? []
+        this.drainWaiters = undefined
         for (const w of waiters) w()
         return
       }
@@ -591,7 +592,10 @@ export class ConnectionCore implements SubscriptionHost {
 
   /** SubscriptionHost: run `then` once the output has drained. */
   awaitDrain(then: () => void): void {
-    if (this.drainWaiters.length === 0) this.out.push({ type: 'await-drain' })
+    if (!this.drainWaiters) {
+      this.drainWaiters = []
+      this.out.push({ type: 'await-drain' })
+    }
     this.drainWaiters.push(then)
   }
 
@@ -651,7 +655,7 @@ export class ConnectionCore implements SubscriptionHost {
     this.authorized = undefined
     this.verified = undefined
     this.handled = undefined
-    this.drainWaiters = []
+    this.drainWaiters = undefined
   }
 
   // ---------------------------------------------------------------- effects
