@@ -253,7 +253,8 @@ export class ClientSocket implements Wire, HubMember {
       case 'listen':
         if (!this.listening.includes(e.topic)) {
           // Copied at its exact size while it is short: push would leave room for 16 more (130 bytes an idle
-          // connection keeps); past a few topics push it is, so a hello of many topics stays linear.
+          // connection keeps); past a few topics push it is, so a hello of many topics does not copy it each time.
+          // (`includes` scans it: a hello of maxSubscriptions topics, 1,000 by default, makes 500k string comparisons, a few milliseconds at most.)
           if (this.listening.length < 4) this.listening = this.listening.concat(e.topic)
           else this.listening.push(e.topic)
           this.host.hub.join(e.topic, this)
