@@ -6,10 +6,40 @@
 import { describe, expect, it } from 'vitest'
 import { CloseCode, ErrorCode } from '@lifeline/protocol'
 import { MemoryStore } from '../src/store/memory.js'
+import type { ApplyOp, ApplyResult } from '../src/store/types.js'
 import { isAck } from './fixtures/raw-client.js'
 import { useNodes } from './support/nodes.js'
 
 const { start, connect } = useNodes({ secret: 'test-secret' })
+
+describe('node: pubs queued behind an apply', () => {
+  /**
+   * A Store written before ApplyOp.through existed: it applies `seq` alone, by the rule every store had. It
+   * does not declare `appliesBatches`, so the node must hand it one seq per apply.
+   */
+  class SeqByOneStore extends MemoryStore {
+    override readonly appliesBatches = false
+    override async apply(op: ApplyOp): Promise<ApplyResult> {
+      const { through: _ignored, ...one } = op
+      return super.apply(one)
+    }
+  }
+
+  for (const [name, make] of [['a store that applies batches (MemoryStore)', () => new MemoryStore()], ['a store that does not know batches', () => new SeqByOneStore()]] as const) {
+    it(`are applied once each, in order, acked cumulatively: ${name}`, async () => {
+      const store = make()
+      const node = await start({ store })
+      const c = await connect(node)
+      await c.hello({ '@inbox': null })
+      for (let seq = 1; seq <= 50; seq++) c.send({ t: 'pub', seq, topic: 'burst', data: seq })
+      await c.next(isAck(50), 10_000)
+      const log = (await store.read('burst', 1, 100)).map((m) => m.data)
+      expect(log).toEqual(Array.from({ length: 50 }, (_, i) => i + 1))
+      expect(c.frames.filter((f) => f.t === 'error')).toEqual([])
+      expect(c.closedAt).toBeUndefined()
+    })
+  }
+})
 
 describe('node: the send handler', () => {
   it('runs onMessage with ctx.publish/ctx.reply and commits its effects with the seq, once', async () => {

@@ -9,7 +9,8 @@ import type { Socket } from 'node:net'
 import type { WebSocket } from 'ws'
 import { CloseCode, isReservedTopic } from '@lifeline/protocol'
 import type { Verifier } from '../security/jwt.js'
-import type { Store } from '../store/types.js'
+import { applyOp } from '../store/batch.js'
+import type { ApplyOp, Store } from '../store/types.js'
 import { ConnectionCore } from './core/connection.js'
 import { REPLAY_HIGH_WATER } from './core/subscription.js'
 import type { Verified } from './core/identity.js'
@@ -321,7 +322,7 @@ export class ClientSocket implements Wire, HubMember {
     const settled = this.host.stats.call(call.method)
     let result: Promise<unknown>
     try {
-      result = store[call.method]!.apply(this.host.store, call.args)
+      result = call.method === 'apply' ? applyOp(this.host.store, call.args[0] as ApplyOp) : store[call.method]!.apply(this.host.store, call.args)
     } catch (e) {
       result = Promise.reject(e)
     }

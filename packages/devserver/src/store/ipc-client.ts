@@ -25,6 +25,8 @@ export interface IpcStoreOptions {
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }
 
 export class IpcStore implements Store {
+  /** The host applies a batch as its store does, or one seq at a time for a store that does not (store/batch.ts). */
+  readonly appliesBatches = true
   private readonly channel: IpcEndpoint
   private readonly timeoutMs: number
   private readonly pending = new Map<number, Pending>()

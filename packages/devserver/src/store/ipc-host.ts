@@ -9,8 +9,9 @@
  * node sees an offset skip ahead and reads the missing range from the store (node/subscription.ts does that
  * for every store). Nothing is lost; a frozen node costs the host at most MAX_LIVE_BACKLOG messages.
  */
+import { applyOp } from './batch.js'
 import { IPC_METHODS, IPC_TAG, isIpcMessage, type HostToNode, type IpcEndpoint, type IpcMethod } from './ipc-protocol.js'
-import type { Store, StoredMessage } from './types.js'
+import type { ApplyOp, Store, StoredMessage } from './types.js'
 
 /** Live messages queued to one node before the host starts coalescing. 1,000: a second of a busy node. */
 const MAX_LIVE_BACKLOG = 1_000
@@ -51,7 +52,7 @@ export function hostIpcStore(store: Store, child: IpcEndpoint): () => void {
   const call = async (id: number, method: IpcMethod, args: unknown[]): Promise<void> => {
     try {
       const fn = store[method] as (...a: unknown[]) => Promise<unknown>
-      const value = await fn.apply(store, args)
+      const value = method === 'apply' ? await applyOp(store, args[0] as ApplyOp) : await fn.apply(store, args)
       send({ lifeline: IPC_TAG, kind: 'result', id, ok: true, value: value ?? null })
     } catch (e) {
       send({ lifeline: IPC_TAG, kind: 'result', id, ok: false, error: (e as Error)?.message ?? String(e) })

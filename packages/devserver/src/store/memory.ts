@@ -37,6 +37,8 @@ export interface MemoryStoreOptions {
 }
 
 export class MemoryStore implements Store {
+  /** `apply` takes a batch (ApplyOp.through) as one op. */
+  readonly appliesBatches: boolean = true
   private readonly retention: Retention
   private readonly now: () => number
   /**

@@ -51,6 +51,8 @@ export async function createRedisStore(url: string, options: RedisStoreOptions =
 }
 
 export class RedisStore implements Store {
+  /** `apply` takes a batch (ApplyOp.through) as one script call. */
+  readonly appliesBatches = true
   readonly #main: Client
   readonly #sub: Client
   readonly #o: Resolved

@@ -181,8 +181,13 @@ export interface Store {
   claimSession(id: string, ttlMs: number, claim: Claim): Promise<ClaimResult>
   /** Keep a live session from expiring. False when the generation is stale or the session is gone. */
   touchSession(id: string, generation: number, ttlMs: number): Promise<boolean>
-  /** The atomic write: generation check, seq check, appends, acked = seq. */
+  /** The atomic write: generation check, seq check, appends, acked = seq (or `through`, when it applies batches). */
   apply(op: ApplyOp): Promise<ApplyResult>
+  /**
+   * True when `apply` honours `ApplyOp.through` (a batch of seqs as one atomic op). A store without it is handed
+   * one seq per apply (store/batch.ts): stores written before batches existed stay correct.
+   */
+  readonly appliesBatches?: boolean
   /**
    * A server-originated append with no session (admin publish, app code). `bytes`: UTF-8 bytes of data's JSON,
    * when the caller knows it; stores that bound by bytes compute it otherwise.
