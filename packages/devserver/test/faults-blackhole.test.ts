@@ -9,13 +9,11 @@
  * pings every 500 ms with a 1.5 s timeout and probes health slowly: a probe gives up after 1.5 s and two must
  * fail, so the balancer cannot act within BALANCER_EARLIEST_MS of the fault (as e2e/specs/freeze.spec.ts does).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { startCluster, type Cluster } from '../src/cluster/index.js'
-import { healCluster } from '../src/testing/heal.js'
+import { describe, expect, it } from 'vitest'
 import { CountingStore } from './support/counting-store.js'
 import { expectNothingLost } from './support/expect.js'
-import { busiestNode, clientsOn, sidOf } from './support/fault-cluster.js'
-import { startLoad, timing, type Load } from './support/load.js'
+import { busiestNode, clientsOn, sidOf, useFaultCluster } from './support/fault-cluster.js'
+import { timing } from './support/load.js'
 import { waitFor } from './support/wait.js'
 
 const HEARTBEAT_MS = 500
@@ -26,26 +24,13 @@ const BALANCER_EARLIEST_MS = 3_000
 /** A client's silence timer fires TIMEOUT_MS after the last frame; this much more for a loaded 2-core machine. */
 const NOTICE_SLACK_MS = 1_000
 
-let cluster: Cluster
-let load: Load | undefined
 const store = new CountingStore()
-
-beforeAll(async () => {
-  cluster = await startCluster({ nodes: 3, store, heartbeatMs: HEARTBEAT_MS, timeoutMs: TIMEOUT_MS, health: HEALTH })
-})
-afterEach(async () => {
-  await load?.close()
-  load = undefined
-  await healCluster(cluster, 3)
-})
-afterAll(async () => {
-  await cluster?.stop()
-  await store.close()
-})
+const faults = useFaultCluster({ store, heartbeatMs: HEARTBEAT_MS, timeoutMs: TIMEOUT_MS, health: HEALTH })
 
 describe('blackhole', () => {
   it('a blackholed node: its clients notice within the heartbeat timeout, resume elsewhere; healed, nothing applied twice', async () => {
-    load = await startLoad({ url: cluster.url, clients: 6, messages: 300 })
+    const { cluster } = faults
+    const load = await faults.startLoad({ clients: 6, messages: 300 })
     const victim = busiestNode(cluster)
     const onVictim = clientsOn(cluster, load.clients, victim)
     expect(onVictim.length).toBeGreaterThan(0)
@@ -90,7 +75,8 @@ describe('blackhole', () => {
   })
 
   it('one session blackholed (impairSession): only its client notices; healed, it resumes with nothing lost', async () => {
-    load = await startLoad({ url: cluster.url, clients: 6, messages: 250 })
+    const { cluster } = faults
+    const load = await faults.startLoad({ clients: 6, messages: 250 })
     const target = load.clients[0]!
     const session = sidOf(target)
     const node = cluster.nodeOf(session) as string

@@ -4,44 +4,35 @@
  * sent while it was stopped. Those are zombie writes for sessions that moved: the store must refuse them, so
  * no message is duplicated. Counted in both directions. Run `npm run build` first.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Subscribed } from '@lifeline/protocol'
-import { startCluster, type Cluster } from '../src/cluster/index.js'
 import { RawClient } from './fixtures/raw-client.js'
 import { CountingStore } from './support/counting-store.js'
 import { expectNothingLost } from './support/expect.js'
-import { startLoad, timing, type Load } from './support/load.js'
+import { useFaultCluster } from './support/fault-cluster.js'
+import { timing } from './support/load.js'
 import { waitFor } from './support/wait.js'
 
 /** Short heartbeat so "past the heartbeat" is a short freeze; the defaults (2 s / 5 s) behave the same, slower. */
 const HEARTBEAT_MS = 500
 const TIMEOUT_MS = 1500
 
-let cluster: Cluster
-let load: Load | undefined
 const store = new CountingStore()
-
-beforeAll(async () => {
-  cluster = await startCluster({ nodes: 3, store, heartbeatMs: HEARTBEAT_MS, timeoutMs: TIMEOUT_MS })
-})
-afterAll(async () => {
-  await load?.close()
-  await cluster?.stop()
-  await store.close()
-})
+const faults = useFaultCluster({ store, heartbeatMs: HEARTBEAT_MS, timeoutMs: TIMEOUT_MS })
 
 describe('frozen node', () => {
   it('freeze past the heartbeat, then thaw: clients moved, zombie writes refused, no duplicates', async () => {
-    load = await startLoad({ url: cluster.url, clients: 4, messages: 200 })
+    const { cluster } = faults
+    const load = await faults.startLoad({ clients: 4, messages: 200 })
     const target = load.clients[0]!
     const sid = (): string => target.client.sessionId as string
     const victim = cluster.nodeOf(sid()) as string
     let frozenAt = 0
-    let faults: Promise<void> | undefined
+    let fault: Promise<void> | undefined
     await load.run((tick) => {
       if (tick !== 40) return
       frozenAt = Date.now()
-      faults = (async () => {
+      fault = (async () => {
         await cluster.freeze(victim)
         await waitFor(() => cluster.nodeOf(sid()) !== undefined && cluster.nodeOf(sid()) !== victim, 'the client to move off the frozen node', 10_000)
         // The freeze must outlast the heartbeat timeout: that is the fault being simulated, not a wait for an event.
@@ -50,7 +41,7 @@ describe('frozen node', () => {
         await cluster.thaw(victim)
       })()
     })
-    await faults
+    await fault
     const movedAfter = load.outages(frozenAt)
     await waitFor(() => cluster.nodes.find((n) => n.id === victim)?.status === 'up', 'the thawed node up again', 10_000)
     await load.settle()
@@ -65,6 +56,7 @@ describe('frozen node', () => {
   })
 
   it('a zombie write is refused by the store: the frozen node wakes with frames for a session that moved', async () => {
+    const { cluster } = faults
     // Direct sockets (no balancer): the zombie's connection must still be open when it wakes, as with a network
     // partition, so that only the store's generation check stands between its frames and the log.
     const [x, y] = cluster.nodes.filter((n) => n.status === 'up')

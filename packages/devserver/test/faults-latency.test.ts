@@ -4,30 +4,22 @@
  * impairment must really be there (an ack takes at least one delayed round trip), and the throughput is printed.
  * Real processes: run `npm run build` first.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startCluster, type Cluster } from '../src/cluster/index.js'
+import { describe, expect, it } from 'vitest'
 import { expectNothingLost } from './support/expect.js'
-import { startLoad, timing, type Load } from './support/load.js'
+import { useFaultCluster } from './support/fault-cluster.js'
+import { timing } from './support/load.js'
 
 const LATENCY_MS = 300
 const JITTER_MS = 100
 
-let cluster: Cluster
-let load: Load | undefined
-
-beforeAll(async () => {
-  cluster = await startCluster({ nodes: 3 })
-})
-afterAll(async () => {
-  await load?.close()
-  await cluster?.stop()
-})
+const faults = useFaultCluster()
 
 describe('latency and jitter', () => {
   it(`${LATENCY_MS} ms ± ${JITTER_MS} ms on every node under load: exactly once holds; throughput printed`, async () => {
+    const { cluster } = faults
     for (const node of cluster.nodes) await cluster.impair(node.id, { latencyMs: LATENCY_MS, jitterMs: JITTER_MS })
     expect(cluster.nodes.map((n) => n.impairment)).toEqual(cluster.nodes.map(() => ({ latencyMs: LATENCY_MS, jitterMs: JITTER_MS })))
-    load = await startLoad({ url: cluster.url, clients: 4, messages: 150 })
+    const load = await faults.startLoad({ clients: 4, messages: 150 })
 
     // The impairment is real: a publish's ack is a round trip, each way at least latency − jitter late.
     const probe = load.clients[0]!.client

@@ -5,34 +5,24 @@
  * their sends in their outboxes. Healed, what the link held reaches the store, the clients resume and resend, and
  * every message lands exactly once. Counted both ways. Run `npm run build` first.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startCluster, type Cluster } from '../src/cluster/index.js'
+import { describe, expect, it } from 'vitest'
 import { CountingStore } from './support/counting-store.js'
 import { expectNothingLost } from './support/expect.js'
-import { busiestNode, clientsOn, sidOf } from './support/fault-cluster.js'
-import { startLoad, timing, type Load } from './support/load.js'
+import { busiestNode, clientsOn, sidOf, useFaultCluster } from './support/fault-cluster.js'
+import { timing } from './support/load.js'
 import { waitFor } from './support/wait.js'
 import { isAck, RawClient } from './fixtures/raw-client.js'
 
 /** How long a node's store call waits before it gives up (store/ipc-client.ts timeoutMs default). */
 const STORE_TIMEOUT_MS = 5_000
 
-let cluster: Cluster
-let load: Load | undefined
 const store = new CountingStore()
-
-beforeAll(async () => {
-  cluster = await startCluster({ nodes: 3, store })
-})
-afterAll(async () => {
-  await load?.close()
-  await cluster?.stop()
-  await store.close()
-})
+const faults = useFaultCluster({ store })
 
 describe('store link', () => {
   it('a node cut from its store stops acknowledging (STORE_UNAVAILABLE), its clients lose nothing, and it recovers when healed', async () => {
-    load = await startLoad({ url: cluster.url, clients: 6, messages: 450 })
+    const { cluster } = faults
+    const load = await faults.startLoad({ clients: 6, messages: 450 })
     const victim = busiestNode(cluster)
     const onVictim = clientsOn(cluster, load.clients, victim)
     expect(onVictim.length).toBeGreaterThan(0)

@@ -1,6 +1,6 @@
-/** The cluster the SIGKILL and deploy fault tests share: one per file, healed after each test so each starts whole. */
+/** The cluster the fault tests share: one per file, healed after each test so each starts whole. */
 import { afterAll, afterEach, beforeAll } from 'vitest'
-import { startCluster, type Cluster } from '../../src/cluster/index.js'
+import { startCluster, type Cluster, type ClusterOptions } from '../../src/cluster/index.js'
 import { healCluster } from '../../src/testing/heal.js'
 import { startLoad, type Load, type LoadClient, type LoadOptions } from './load.js'
 
@@ -13,25 +13,32 @@ export interface FaultCluster {
 
 const SIZE = 3
 
-/** Registers the hooks: a 3-node cluster for the file; after each test its load closed and the cluster healed (healCluster). */
-export function useFaultCluster(): FaultCluster {
+/**
+ * Registers the hooks: a 3-node cluster for the file (with `options`: a heartbeat, health checks, a store the test
+ * inspects); after each test its load closed and the cluster healed (healCluster). A Store object given in
+ * `options.store` is the file's: it is closed after the cluster stopped.
+ */
+export function useFaultCluster(options: Partial<ClusterOptions> = {}): FaultCluster {
   let cluster: Cluster | undefined
   let load: Load | undefined
   beforeAll(async () => {
-    cluster = await startCluster({ nodes: SIZE })
+    cluster = await startCluster({ nodes: SIZE, ...options })
   })
   afterEach(async () => {
     await load?.close()
     load = undefined
     await healCluster(cluster as Cluster, SIZE)
   })
-  afterAll(() => cluster?.stop())
+  afterAll(async () => {
+    await cluster?.stop()
+    if (typeof options.store === 'object') await options.store.close()
+  })
   return {
     get cluster() {
       return cluster as Cluster
     },
-    async startLoad(options) {
-      load = await startLoad({ url: (cluster as Cluster).url, ...options })
+    async startLoad(loadOptions) {
+      load = await startLoad({ url: (cluster as Cluster).url, ...loadOptions })
       return load
     },
   }
