@@ -3,6 +3,7 @@
  * Nothing here touches the SDK; everything goes through what a person could see and click.
  */
 import { expect, type Page } from '@playwright/test'
+import { issuedOn, pageUrl, seenIn } from './page-dom.js'
 import type { Seen } from './tally.js'
 
 export interface AppQuery {
@@ -32,8 +33,6 @@ export interface StateChange {
 }
 
 export function appUrl(query: AppQuery): string {
-  const base = process.env.LIFELINE_E2E_APP_URL
-  if (!base) throw new Error('LIFELINE_E2E_APP_URL is not set: run the specs through playwright.config.ts (global setup serves the page)')
   const params = new URLSearchParams({ ws: query.ws })
   if (query.topics?.length) params.set('topic', query.topics.join(','))
   if (query.persist) params.set('persist', query.persist)
@@ -41,7 +40,7 @@ export function appUrl(query: AppQuery): string {
   if (query.backoffMax !== undefined) params.set('backoffMax', String(query.backoffMax))
   if (query.outboxMax !== undefined) params.set('outboxMax', String(query.outboxMax))
   if (query.overflow) params.set('overflow', query.overflow)
-  return `${base}?${params}`
+  return pageUrl('', params)
 }
 
 export class App {
@@ -73,16 +72,11 @@ export class App {
 
   /** Resolves once the page has issued every call of the batch with this prefix. */
   async issued(prefix: string): Promise<void> {
-    await expect(this.page.locator(`#events li[data-kind="issued"][data-prefix="${prefix}"]`)).toHaveCount(1, { timeout: 30_000 })
+    await issuedOn(this.page, prefix)
   }
 
   async messages(): Promise<Seen[]> {
-    return this.page.locator('#messages li').evaluateAll((lis) =>
-      lis.map((li) => {
-        const d = (li as HTMLElement).dataset
-        return { topic: d.topic ?? '', offset: Number(d.offset), epoch: d.epoch ?? '', id: d.id ?? '' }
-      }),
-    )
+    return seenIn(this.page.locator('#messages li'))
   }
 
   async state(): Promise<string> {

@@ -3,6 +3,7 @@
  * Like app.ts for the SDK page, nothing here touches the SDK or React: only what a person could see and click.
  */
 import { expect, type Page } from '@playwright/test'
+import { issuedOn, pageUrl, seenIn } from './page-dom.js'
 import type { Seen } from './tally.js'
 
 export interface ReactQuery {
@@ -12,11 +13,9 @@ export interface ReactQuery {
 }
 
 export function reactUrl(query: ReactQuery): string {
-  const base = process.env.LIFELINE_E2E_APP_URL
-  if (!base) throw new Error('LIFELINE_E2E_APP_URL is not set: run the specs through playwright.config.ts (global setup serves the page)')
   const params = new URLSearchParams({ ws: query.ws, topic: query.topic })
   if (query.persist) params.set('persist', query.persist)
-  return `${base}react.html?${params}`
+  return pageUrl('react.html', params)
 }
 
 export class ReactApp {
@@ -45,17 +44,12 @@ export class ReactApp {
   }
 
   async issued(prefix: string): Promise<void> {
-    await expect(this.page.locator(`#events li[data-kind="issued"][data-prefix="${prefix}"]`)).toHaveCount(1, { timeout: 30_000 })
+    await issuedOn(this.page, prefix)
   }
 
   /** The feed as rendered, in order. */
   async feed(): Promise<Seen[]> {
-    return this.page.locator('#feed li').evaluateAll((lis) =>
-      lis.map((li) => {
-        const d = (li as HTMLElement).dataset
-        return { topic: d.topic ?? '', offset: Number(d.offset), epoch: d.epoch ?? '', id: d.id ?? '' }
-      }),
-    )
+    return seenIn(this.page.locator('#feed li'))
   }
 
   private async number(selector: string): Promise<number> {
