@@ -7,11 +7,10 @@
  *   node packages/react/scripts/size.js          one line
  *   node packages/react/scripts/size.js --json   {"gzipBytes":…,"minBytes":…,"external":[…],"paths":[…]}
  */
-import { build } from 'esbuild'
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { gzipSync } from 'node:zlib'
+import { measureBundle } from '../../sdk/scripts/bundle.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const entry = join(root, 'dist', 'index.js')
@@ -20,22 +19,8 @@ if (!existsSync(entry)) {
   process.exit(2)
 }
 const external = ['react', 'react-dom', '@lifeline/sdk']
-const result = await build({
-  stdin: { contents: `export * from ${JSON.stringify(entry)}`, resolveDir: root, loader: 'js' },
-  bundle: true,
-  minify: true,
-  platform: 'browser',
-  format: 'esm',
-  target: 'es2022',
-  external,
-  write: false,
-  metafile: true,
-  logLevel: 'silent',
-})
-const code = result.outputFiles[0].contents
-const used = Object.entries(result.metafile.outputs)[0][1].inputs
-const paths = Object.keys(used).filter((p) => p !== '<stdin>' && used[p].bytesInOutput > 0)
-const report = { gzipBytes: gzipSync(code, { level: 9 }).length, minBytes: code.length, external, paths }
+const { minBytes, gzipBytes, paths } = await measureBundle(`export * from ${JSON.stringify(entry)}`, root, external)
+const report = { gzipBytes, minBytes, external, paths }
 
 if (process.argv.includes('--json')) console.log(JSON.stringify(report))
 else {

@@ -8,14 +8,11 @@
  *   node packages/sdk/scripts/size.js          a table
  *   node packages/sdk/scripts/size.js --json   {"gzipBytes":…,"minBytes":…,"sdk":{…},"partysocket":{…},"targetBytes":10240,"withinTarget":true}
  *   node packages/sdk/scripts/size.js --check  exit 1 when the SDK is over the target
- *
- * platform 'browser' also proves the bundle imports no Node built-in: esbuild refuses to resolve one.
  */
-import { build } from 'esbuild'
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { gzipSync } from 'node:zlib'
+import { measureBundle } from './bundle.js'
 
 /**
  * The SDK's bundle target: at most 10 KB min+gzip with everything an app can import (Socket.IO's client is 14.7 KB).
@@ -25,22 +22,8 @@ const TARGET_BYTES = 10 * 1024
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 
 async function measure(name, stdin) {
-  const result = await build({
-    stdin: { contents: stdin, resolveDir: root, loader: 'js' },
-    bundle: true,
-    minify: true,
-    platform: 'browser',
-    format: 'esm',
-    target: 'es2022',
-    write: false,
-    metafile: true,
-    logLevel: 'silent',
-  })
-  const code = result.outputFiles[0].contents
-  // Modules that contributed code (esbuild also lists ones it parsed and then tree-shook away, e.g. zod).
-  const used = Object.entries(result.metafile.outputs)[0][1].inputs
-  const modules = Object.keys(used).filter((p) => p !== '<stdin>' && used[p].bytesInOutput > 0)
-  return { name, minBytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length, modules: modules.length, paths: modules }
+  const { minBytes, gzipBytes, paths } = await measureBundle(stdin, root)
+  return { name, minBytes, gzipBytes, modules: paths.length, paths }
 }
 
 const entry = join(root, 'dist', 'index.js')
