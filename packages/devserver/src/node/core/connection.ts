@@ -472,16 +472,14 @@ export class ConnectionCore implements SubscriptionHost {
   private batchAfter(seq: number, appends: { topic: string; data: unknown; bytes: number }[]): number {
     const current = this.current
     let last = seq
-    let bytes = current?.bytes ?? 0
     while (current && appends.length < MAX_BATCH) {
       const next = this.queue[0]
-      if (!next?.decoded.ok || next.decoded.frame.t !== 'pub' || bytes + next.bytes > MAX_BATCH_BYTES) break
+      if (!next?.decoded.ok || next.decoded.frame.t !== 'pub' || current.bytes + next.bytes > MAX_BATCH_BYTES) break
       const frame = next.decoded.frame
       if (frame.seq !== last + 1 || this.pubRefusal(frame)) break
       this.queue.shift()
       appends.push({ topic: frame.topic, data: frame.data, bytes: next.bytes })
       current.bytes += next.bytes
-      bytes += next.bytes
       last = frame.seq
     }
     return last
