@@ -51,21 +51,15 @@ function msgText(m: StoredMessage, clientTopic: string): string {
 
 type Stage =
   /** Waiting for the head that places the cursor. */
-  | { type: 'anchoring' }
+  | 'anchoring'
   /** Placed, nothing in flight: live messages are delivered or buffered, the pump runs when needed. */
-  | { type: 'idle' }
+  | 'idle'
   /** A store read, a head for a re-anchor, or the output's drain is awaited: the pump resumes after it. */
-  | { type: 'busy' }
-  | { type: 'stopped' }
-
-/** The stages are shared: each is its tag alone, and an object per change would stay with an idle subscription. */
-const ANCHORING: Stage = { type: 'anchoring' }
-const IDLE: Stage = { type: 'idle' }
-const BUSY: Stage = { type: 'busy' }
-const STOPPED: Stage = { type: 'stopped' }
+  | 'busy'
+  | 'stopped'
 
 export class Subscription {
-  private stage: Stage = ANCHORING
+  private stage: Stage = 'anchoring'
   private cursor = 0
   private epoch = ''
   /** Highest offset known to exist that must be read from the store before the live buffer. */
@@ -83,27 +77,27 @@ export class Subscription {
   /** Start from the client's position or start (protocol From; null: live from the head). The caller has started listening already. */
   start(from: From | null): void {
     this.host.call({ method: 'head', args: [this.storeTopic] }, (r) => {
-      if (this.stage.type === 'stopped') return
+      if (this.stage === 'stopped') return
       if (!r.ok) return this.host.fail(r.error)
       this.anchor(r.value as TopicHead, from)
-      this.stage = IDLE
+      this.stage = 'idle'
       this.pump()
     })
   }
 
   stop(): void {
-    this.stage = STOPPED
+    this.stage = 'stopped'
     this.buffer = []
   }
 
   /** Live delivery may have missed something no later message reveals (Resync): check the head now or soon. */
   resync(): void {
-    if (this.stage.type === 'idle') return this.reanchor(true)
-    if (this.stage.type === 'busy') this.recheck = true
+    if (this.stage === 'idle') return this.reanchor(true)
+    if (this.stage === 'busy') this.recheck = true
   }
 
   live(m: StoredMessage): void {
-    const s = this.stage.type
+    const s = this.stage
     if (s === 'stopped') return
     const place = s === 'anchoring' ? 'unplaced' : placeOf({ epoch: this.epoch, last: this.cursor }, m)
     if (s === 'idle' && place === 'next') return this.deliver(m) // the steady state: next message, nothing pending
@@ -155,7 +149,7 @@ export class Subscription {
 
   /** Move on until something must be waited for: a read, a re-anchor, the output's drain, or nothing to do. */
   private pump(): void {
-    while (this.stage.type === 'idle') {
+    while (this.stage === 'idle') {
       if (this.cursor < this.target) return this.read()
       const m = this.buffer.shift()
       if (!m) return
@@ -171,10 +165,10 @@ export class Subscription {
   }
 
   private read(): void {
-    this.stage = BUSY
+    this.stage = 'busy'
     const limit = Math.min(READ_BATCH, this.target - this.cursor)
     this.host.call({ method: 'read', args: [this.storeTopic, this.cursor + 1, limit] }, (r) => {
-      if (this.stage.type === 'stopped') return
+      if (this.stage === 'stopped') return
       if (!r.ok) return this.host.fail(r.error)
       const batch = r.value as StoredMessage[]
       const first = batch[0]
@@ -185,7 +179,7 @@ export class Subscription {
         this.cursor = m.offset
       }
       if (this.host.buffered() <= REPLAY_HIGH_WATER) return this.resume()
-      this.host.awaitDrain(() => this.stage.type !== 'stopped' && this.resume())
+      this.host.awaitDrain(() => this.stage !== 'stopped' && this.resume())
     })
   }
 
@@ -195,9 +189,9 @@ export class Subscription {
    * the same epoch is simply more to read.
    */
   private reanchor(resync = false): void {
-    this.stage = BUSY
+    this.stage = 'busy'
     this.host.call({ method: 'head', args: [this.storeTopic] }, (r) => {
-      if (this.stage.type === 'stopped') return
+      if (this.stage === 'stopped') return
       if (!r.ok) return this.host.fail(r.error)
       const head = r.value as TopicHead
       let gap: Gap | undefined
@@ -226,7 +220,7 @@ export class Subscription {
   }
 
   private resume(): void {
-    this.stage = IDLE
+    this.stage = 'idle'
     if (this.recheck) {
       this.recheck = false
       return this.reanchor(true)
